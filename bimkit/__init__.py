@@ -1,0 +1,1 @@
+"""bimkit: infrastructure as code and disaster recovery for a municipal IT directorate."""

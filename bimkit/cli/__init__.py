@@ -1,0 +1,31 @@
+"""The `bimkit` command: one Typer app, one module per topic."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.text import Text
+
+from bimkit.cli import estate, secrets
+from bimkit.cli.output import stderr
+from bimkit.errors import BimkitError
+
+app = typer.Typer(
+    name="bimkit",
+    help="Infrastructure as code and disaster recovery for a municipal IT directorate.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+estate.register(app)
+app.add_typer(secrets.app, name="secrets")
+
+
+def main() -> None:
+    try:
+        app()
+    except BimkitError as error:
+        # Text, not markup: paths such as `hosts[2]` would otherwise read as Rich tags.
+        stderr.print(Text.assemble(("error: ", "bold red"), str(error)), soft_wrap=True)
+        sys.exit(1)

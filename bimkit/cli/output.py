@@ -1,0 +1,34 @@
+"""Shared Rich consoles and the option every command takes for the data root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bimkit.model.estate import Estate
+from bimkit.model.load import find_root, load_estate
+
+console = Console(highlight=False)
+stderr = Console(stderr=True, highlight=False)
+
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        envvar="BIMKIT_DATA",
+        help="Folder with estate.yaml, sites/ and directory/ (default: found upwards from here).",
+        show_default=False,
+    ),
+]
+
+
+def data_root(data: Path | None) -> Path:
+    return data if data is not None else find_root()
+
+
+def load(data: Path | None) -> Estate:
+    """The estate, or EstateInvalid (printed by `main` with every problem, exit 1)."""
+    return load_estate(data_root(data))

@@ -1,0 +1,79 @@
+"""Plan pyinfra's inventory from the estate: groups of (host name, host data).
+
+Pure: the repository's `inventory.py` calls `plan_inventory` and hands the
+result to pyinfra. Host data carries what roles need to know about the
+estate and never a secret; secrets are read on the control machine by
+`bimkit.settings` when an operation needs one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bimkit.model.estate import Estate, PlacedHost
+from bimkit.model.schema import OsFamily, Role
+
+HostEntry = tuple[str, dict[str, Any]]
+
+ROLE_GROUPS: dict[str, tuple[Role, ...]] = {
+    "domain_controllers": (Role.primary_dc, Role.additional_dc),
+    "additional_dcs": (Role.additional_dc,),
+    "pbx": (Role.pbx,),
+    "switches": (Role.switch,),
+    "workstations": (Role.workstation,),
+    "file_servers": (Role.file_server,),
+    "log_servers": (Role.log_server,),
+    "backup_servers": (Role.backup_server,),
+    "dr_hosts": (Role.dr_host,),
+}
+"""pyinfra group -> the roles that put a host in it. `domain_controllers` holds every DC."""
+
+
+def site_group(site: str) -> str:
+    """The pyinfra group of a site's hosts, for `--limit site_<name>`."""
+    return f"site_{site}"
+
+
+def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
+    """What a host's deploys need to know, as plain JSON-friendly values."""
+    config = estate.config
+    data: dict[str, Any] = {
+        "site": host.site,
+        "site_number": estate.sites[host.site].number,
+        "roles": sorted(str(role) for role in host.roles),
+        "os": str(host.os),
+        "address": str(host.address),
+        "vlan": str(host.vlan.kind),
+        "vlan_id": host.vlan.id,
+        "subnet": str(host.vlan.subnet),
+        "gateway": str(host.vlan.gateway),
+        "protected_services": list(host.protected_services),
+        "domain": config.domain,
+        "realm": config.realm,
+        "netbios_domain": config.netbios_domain,
+        "timezone": config.timezone,
+        "dns_servers": [str(address) for address in estate.dns_servers],
+        "ntp_servers": [str(address) for address in estate.ntp_servers],
+        "syslog_servers": [str(address) for address in estate.syslog_servers],
+        "dr_site": config.dr_site,
+    }
+    if host.has(Role.primary_dc) or host.has(Role.additional_dc):
+        data["dc_role"] = "primary" if host.has(Role.primary_dc) else "additional"
+    if host.os is OsFamily.debian:
+        data["ssh_hostname"] = str(host.address)
+    return data
+
+
+def plan_inventory(estate: Estate) -> dict[str, list[HostEntry]]:
+    """Every pyinfra group with its hosts and their data, in a stable order."""
+    hosts = sorted(estate.hosts.values(), key=lambda h: (estate.sites[h.site].number, h.name))
+    entries = {host.name: (host.name, host_data(estate, host)) for host in hosts}
+    groups: dict[str, list[HostEntry]] = {
+        group: [entries[h.name] for h in hosts if h.roles & set(roles)]
+        for group, roles in ROLE_GROUPS.items()
+    }
+    groups["linux"] = [entries[h.name] for h in hosts if h.os.is_linux]
+    groups["windows"] = [entries[h.name] for h in hosts if h.os is OsFamily.windows]
+    for site in sorted(estate.sites.values(), key=lambda s: s.number):
+        groups[site_group(site.name)] = [entries[h.name] for h in hosts if h.site == site.name]
+    return groups

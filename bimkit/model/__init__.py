@@ -1,0 +1,1 @@
+"""The estate data model: schema, address plan, usernames, rules, loading."""

@@ -1,0 +1,459 @@
+"""Rules that span files: each `check_*` returns every problem it finds, never stops early."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from ipaddress import IPv4Network
+
+from bimkit.errors import Problem
+from bimkit.model.addressing import AddressPlanError, planned_subnet, site_block, usable
+from bimkit.model.estate import PlacedHost, Site, Source
+from bimkit.model.names import username_base
+from bimkit.model.schema import (
+    DepartmentsFile,
+    EstateConfig,
+    GroupsFile,
+    OsFamily,
+    PeopleFile,
+    Role,
+    SiteFile,
+)
+from bimkit.model.usernames import UsernameAssignment
+
+ESTATE_FILE = "estate.yaml"
+DEPARTMENTS_FILE = "directory/departments.yaml"
+GROUPS_FILE = "directory/groups.yaml"
+PEOPLE_FILE = "directory/people.yaml"
+USERNAMES_FILE = "directory/usernames.yaml"
+
+_DEBIAN_ONLY_ROLES = {Role.file_server, Role.log_server, Role.pbx, Role.backup_server, Role.dr_host}
+
+
+def duplicates(
+    entries: Iterable[tuple[Hashable, Source]], what: Callable[[Hashable], str]
+) -> list[Problem]:
+    """A problem at every entry whose key an earlier entry already has."""
+    first: dict[Hashable, Source] = {}
+    problems = []
+    for key, source in entries:
+        if key not in first:
+            first[key] = source
+            continue
+        earlier = first[key]
+        where = earlier.path if earlier.file == source.file else f"{earlier.file}: {earlier.path}"
+        problems.append(
+            Problem(source.file, source.path, f"{what(key)} is used twice (first at {where})")
+        )
+    return problems
+
+
+def _at(source: Source, field: str) -> Source:
+    return Source(source.file, f"{source.path}.{field}" if source.path else field)
+
+
+def check_plan(config: EstateConfig) -> list[Problem]:
+    """The estate-wide address plan: site blocks fit the supernet, VLAN layouts fit a block."""
+    problems: list[Problem] = []
+    plan = list(enumerate(config.vlan_plan))
+    problems += duplicates(
+        ((t.kind, Source(ESTATE_FILE, f"vlan_plan[{i}].kind")) for i, t in plan),
+        lambda kind: f"VLAN kind `{kind}`",
+    )
+    problems += duplicates(
+        ((t.id, Source(ESTATE_FILE, f"vlan_plan[{i}].id")) for i, t in plan),
+        lambda vlan_id: f"VLAN {vlan_id}",
+    )
+    try:
+        block = site_block(config.supernet, config.site_prefix_length, 0)
+    except AddressPlanError as error:
+        return [*problems, Problem(ESTATE_FILE, "site_prefix_length", str(error))]
+    laid_out: list[tuple[IPv4Network, int]] = []
+    for index, template in plan:
+        try:
+            subnet = planned_subnet(block, template)
+        except AddressPlanError as error:
+            problems.append(Problem(ESTATE_FILE, f"vlan_plan[{index}]", str(error)))
+            continue
+        for other, other_index in laid_out:
+            if subnet.overlaps(other):
+                problems.append(
+                    Problem(
+                        ESTATE_FILE,
+                        f"vlan_plan[{index}]",
+                        f"{template.kind} subnet "
+                        f"{subnet} overlaps vlan_plan[{other_index}] ({other}) in every site",
+                    )
+                )
+        laid_out.append((subnet, index))
+    return problems
+
+
+def check_sites(
+    config: EstateConfig, site_files: list[tuple[str, SiteFile]], sites: dict[str, Site]
+) -> list[Problem]:
+    """Site names, numbers, VLAN ids, subnets and gateways; the central and DR sites."""
+    problems: list[Problem] = []
+    for file, site_file in site_files:
+        stem = file.rsplit("/", 1)[-1].removesuffix(".yaml")
+        if site_file.name != stem:
+            problems.append(
+                Problem(
+                    file,
+                    "name",
+                    f"site name `{site_file.name}` differs from its file "
+                    f"name; rename one so both read `{stem}`",
+                )
+            )
+    problems += duplicates(
+        ((site.number, _at(site.source, "number")) for site in sites.values()),
+        lambda number: f"site number {number}",
+    )
+    all_subnets: list[tuple[IPv4Network, Source]] = []
+    for site in sites.values():
+        problems += duplicates(
+            ((vlan.id, _at(vlan.source, "id")) for vlan in site.vlans.values()),
+            lambda vlan_id: f"VLAN {vlan_id}",
+        )
+        for vlan in site.vlans.values():
+            if not vlan.subnet.subnet_of(config.supernet):
+                problems.append(
+                    Problem(
+                        vlan.source.file,
+                        _at(vlan.source, "subnet").path,
+                        f"{vlan.kind} subnet {vlan.subnet} lies outside the supernet "
+                        f"{config.supernet}",
+                    )
+                )
+            elif not vlan.subnet.subnet_of(site.block):
+                problems.append(
+                    Problem(
+                        vlan.source.file,
+                        _at(vlan.source, "subnet").path,
+                        f"{vlan.kind} subnet {vlan.subnet} lies outside the site's block "
+                        f"{site.block} (site number {site.number})",
+                    )
+                )
+            if not usable(vlan.subnet, vlan.gateway):
+                problems.append(
+                    Problem(
+                        vlan.source.file,
+                        _at(vlan.source, "gateway").path,
+                        f"gateway {vlan.gateway} is not a host address of {vlan.subnet}",
+                    )
+                )
+            for other, other_source in all_subnets:
+                if vlan.subnet.overlaps(other):
+                    where = (
+                        other_source.path
+                        if other_source.file == vlan.source.file
+                        else f"{other_source.file}: {other_source.path}"
+                    )
+                    problems.append(
+                        Problem(
+                            vlan.source.file,
+                            _at(vlan.source, "subnet").path,
+                            f"{vlan.kind} subnet {vlan.subnet} overlaps {other} ({where})",
+                        )
+                    )
+            all_subnets.append((vlan.subnet, vlan.source))
+
+    site_names = {name for _, site_file in site_files for name in [site_file.name]}
+    for key in ("central_site", "dr_site"):
+        name = getattr(config, key)
+        if name not in site_names:
+            problems.append(
+                Problem(ESTATE_FILE, key, f"site `{name}` does not exist (no sites/{name}.yaml)")
+            )
+    if config.dr_site == config.central_site:
+        problems.append(
+            Problem(
+                ESTATE_FILE,
+                "dr_site",
+                f"the disaster-recovery site must not be the central "
+                f"site `{config.central_site}`: one fire would take both",
+            )
+        )
+    return problems
+
+
+def check_hosts(
+    config: EstateConfig, hosts: list[PlacedHost], phone_macs: list[tuple[str, Source]]
+) -> list[Problem]:
+    """Names, addresses and MACs unique; roles fit the OS; DCs placed; services protected."""
+    problems: list[Problem] = []
+    problems += duplicates(
+        ((host.name, _at(host.source, "name")) for host in hosts),
+        lambda name: f"host name `{name}`",
+    )
+    problems += duplicates(
+        ((host.address, _at(host.source, "address")) for host in hosts),
+        lambda address: f"address {address}",
+    )
+    host_macs = [(host.mac, _at(host.source, "mac")) for host in hosts if host.mac]
+    problems += duplicates([*host_macs, *phone_macs], lambda mac: f"MAC address {mac}")
+
+    for host in hosts:
+        where = _at(host.source, "address")
+        if not usable(host.vlan.subnet, host.address):
+            problems.append(
+                Problem(
+                    where.file,
+                    where.path,
+                    f"host `{host.name}`: {host.address} is not a "
+                    f"host address of its {host.vlan.kind} subnet {host.vlan.subnet}",
+                )
+            )
+        elif host.address == host.vlan.gateway:
+            problems.append(
+                Problem(
+                    where.file,
+                    where.path,
+                    f"host `{host.name}`: {host.address} is the {host.vlan.kind} VLAN's gateway",
+                )
+            )
+        problems += _check_roles_fit_os(host)
+        for service in host.protected_services:
+            if service not in config.backup_policies:
+                problems.append(
+                    Problem(
+                        host.source.file,
+                        host.source.path,
+                        f"host `{host.name}` protects "
+                        f"service `{service}`, which has no entry in {ESTATE_FILE} "
+                        "`backup_policies` (with rpo and rto)",
+                    )
+                )
+    problems += _check_domain_controllers(config, hosts)
+    if any(host.protected_services for host in hosts) and not any(
+        host.has(Role.backup_server) and host.site == config.dr_site for host in hosts
+    ):
+        problems.append(
+            Problem(
+                ESTATE_FILE,
+                "dr_site",
+                f"services are protected but the DR site "
+                f"`{config.dr_site}` has no host with the `backup_server` role",
+            )
+        )
+    return problems
+
+
+def _check_roles_fit_os(host: PlacedHost) -> list[Problem]:
+    where = _at(host.source, "roles")
+    if host.os.is_network_device != host.has(Role.switch) or (
+        host.os.is_network_device and host.roles != {Role.switch}
+    ):
+        return [
+            Problem(
+                where.file,
+                where.path,
+                f"host `{host.name}`: the `switch` role and a "
+                f"network-device os go together, and such a device has no other role "
+                f"(os is `{host.os}`)",
+            )
+        ]
+    misplaced = sorted(
+        role for role in host.roles & _DEBIAN_ONLY_ROLES if host.os != OsFamily.debian
+    )
+    if misplaced:
+        return [
+            Problem(
+                where.file,
+                where.path,
+                f"host `{host.name}`: role(s) "
+                f"{', '.join(f'`{r}`' for r in misplaced)} need os `debian`, not `{host.os}`",
+            )
+        ]
+    return []
+
+
+def _check_domain_controllers(config: EstateConfig, hosts: list[PlacedHost]) -> list[Problem]:
+    primaries = [host for host in hosts if host.has(Role.primary_dc)]
+    additional = [host for host in hosts if host.has(Role.additional_dc)]
+    problems = []
+    for host in primaries:
+        if host.has(Role.additional_dc):
+            where = _at(host.source, "roles")
+            problems.append(
+                Problem(
+                    where.file,
+                    where.path,
+                    f"host `{host.name}` cannot be both `primary_dc` and `additional_dc`",
+                )
+            )
+    if not primaries:
+        return [
+            *problems,
+            Problem(
+                ESTATE_FILE,
+                "realm",
+                f"realm `{config.realm}` has no "
+                "primary DC: exactly one host needs the `primary_dc` role",
+            ),
+        ]
+    first = primaries[0]
+    for extra in primaries[1:]:
+        where = _at(extra.source, "roles")
+        problems.append(
+            Problem(
+                where.file,
+                where.path,
+                f"host `{extra.name}` is a second "
+                f"primary DC for realm `{config.realm}`; the first is "
+                f"`{first.name}` ({first.source.file})",
+            )
+        )
+    if not any(host.site != first.site for host in additional):
+        problems.append(
+            Problem(
+                ESTATE_FILE,
+                "realm",
+                f"realm `{config.realm}` needs at least one "
+                f"`additional_dc` at a site other than `{first.site}`, where the primary DC is",
+            )
+        )
+    return problems
+
+
+def check_directory(
+    departments: DepartmentsFile,
+    groups: GroupsFile,
+    people: PeopleFile,
+    registry: dict[str, str],
+    assignment: UsernameAssignment,
+) -> list[Problem]:
+    """Departments form a tree; people reference real departments and groups; ids,
+    usernames, extensions are unique; recorded usernames are never reused."""
+    problems: list[Problem] = []
+    dept_ids = {d.id for d in departments.departments}
+    problems += duplicates(
+        (
+            (d.id, Source(DEPARTMENTS_FILE, f"departments[{i}].id"))
+            for i, d in enumerate(departments.departments)
+        ),
+        lambda dept: f"department id `{dept}`",
+    )
+    parents = {d.id: d.parent for d in departments.departments}
+    for index, dept in enumerate(departments.departments):
+        path = f"departments[{index}].parent"
+        if dept.parent is not None and dept.parent not in dept_ids:
+            problems.append(
+                Problem(
+                    DEPARTMENTS_FILE,
+                    path,
+                    f"parent `{dept.parent}` of `{dept.id}` is not a department",
+                )
+            )
+        elif _in_cycle(dept.id, parents):
+            problems.append(
+                Problem(DEPARTMENTS_FILE, path, f"department `{dept.id}` is its own ancestor")
+            )
+
+    group_names = {g.name for g in groups.groups}
+    problems += duplicates(
+        ((g.name, Source(GROUPS_FILE, f"groups[{i}].name")) for i, g in enumerate(groups.groups)),
+        lambda name: f"group `{name}`",
+    )
+    for index, group in enumerate(groups.groups):
+        if group.name in dept_ids:
+            problems.append(
+                Problem(
+                    GROUPS_FILE,
+                    f"groups[{index}].name",
+                    f"group `{group.name}` has the name of a department, whose group bimkit makes",
+                )
+            )
+
+    entries = list(enumerate(people.people))
+    problems += duplicates(
+        ((p.id, Source(PEOPLE_FILE, f"people[{i}].id")) for i, p in entries),
+        lambda person_id: f"person id `{person_id}`",
+    )
+    problems += duplicates(
+        (
+            (p.extension, Source(PEOPLE_FILE, f"people[{i}].extension"))
+            for i, p in entries
+            if p.extension is not None
+        ),
+        lambda ext: f"extension {ext}",
+    )
+    problems += duplicates(
+        (
+            (name, Source(USERNAMES_FILE, f"usernames.{person_id}"))
+            for person_id, name in registry.items()
+        ),
+        lambda name: f"recorded username `{name}`",
+    )
+    holder = {name: person_id for person_id, name in registry.items()}
+    present = {p.id for p in people.people}
+    for index, person in entries:
+        path = f"people[{index}]"
+        if person.department not in dept_ids:
+            problems.append(
+                Problem(
+                    PEOPLE_FILE,
+                    f"{path}.department",
+                    f"`{person.department}` is not a department in " + DEPARTMENTS_FILE,
+                )
+            )
+        for g_index, group_name in enumerate(person.groups):
+            if group_name not in group_names and group_name not in dept_ids:
+                problems.append(
+                    Problem(
+                        PEOPLE_FILE,
+                        f"{path}.groups[{g_index}]",
+                        f"group `{group_name}` is not in {GROUPS_FILE}",
+                    )
+                )
+        if person.phone_mac is not None and person.extension is None:
+            problems.append(
+                Problem(
+                    PEOPLE_FILE,
+                    f"{path}.phone_mac",
+                    "a phone needs an extension: set `extension` or remove `phone_mac`",
+                )
+            )
+        owner = holder.get(person.username) if person.username else None
+        if owner is not None and owner != person.id:
+            state = "another person" if owner in present else "a person who has left"
+            problems.append(
+                Problem(
+                    PEOPLE_FILE,
+                    f"{path}.username",
+                    f"username "
+                    f"`{person.username}` was given to {state} (id {owner}); "
+                    "usernames are never reused",
+                )
+            )
+    problems += duplicates(
+        (
+            (assignment.by_person[p.id], Source(PEOPLE_FILE, f"people[{i}].username"))
+            for i, p in entries
+            if p.id in assignment.by_person
+        ),
+        lambda name: f"username `{name}`",
+    )
+    return problems
+
+
+def unnameable_people(people: PeopleFile, registry: dict[str, str]) -> list[Problem]:
+    """People who need a derived username but whose names have no letters to derive it from."""
+    problems = []
+    for index, person in enumerate(people.people):
+        if person.username is None and person.id not in registry:
+            try:
+                username_base(person.given_name, person.family_name)
+            except ValueError as error:
+                problems.append(Problem(PEOPLE_FILE, f"people[{index}]", str(error)))
+    return problems
+
+
+def _in_cycle(start: str, parents: dict[str, str | None]) -> bool:
+    seen = {start}
+    current = parents.get(start)
+    while current is not None:
+        if current in seen:
+            return current == start
+        seen.add(current)
+        current = parents.get(current)
+    return False

@@ -1,0 +1,316 @@
+"""The admin's data files as pydantic models: one class per file, as written.
+
+These models check each file on its own (types, required fields, unknown
+keys). Rules that span files — overlapping subnets, duplicate extensions,
+where the DCs are — live in `bimkit.model.rules`; derived values such as
+addresses live in `bimkit.model.addressing` and `bimkit.model.estate`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from enum import StrEnum
+from ipaddress import IPv4Address, IPv4Network
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from bimkit.model.names import HOSTNAME_PATTERN, USERNAME_PATTERN
+
+
+class Strict(BaseModel):
+    """Base for every data model: unknown keys are errors, values do not change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VlanKind(StrEnum):
+    management = "management"
+    servers = "servers"
+    data = "data"
+    voice = "voice"
+    cameras = "cameras"
+    guests = "guests"
+
+
+class Role(StrEnum):
+    primary_dc = "primary_dc"
+    additional_dc = "additional_dc"
+    file_server = "file_server"
+    log_server = "log_server"
+    pbx = "pbx"
+    switch = "switch"
+    workstation = "workstation"
+    backup_server = "backup_server"
+    dr_host = "dr_host"
+
+
+class OsFamily(StrEnum):
+    debian = "debian"
+    windows = "windows"
+    cisco_ios = "cisco_ios"
+    aruba_os = "aruba_os"
+    hp_comware = "hp_comware"
+    huawei_vrp = "huawei_vrp"
+
+    @property
+    def is_linux(self) -> bool:
+        return self is OsFamily.debian
+
+    @property
+    def is_network_device(self) -> bool:
+        return self not in (OsFamily.debian, OsFamily.windows)
+
+
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
+
+
+def parse_duration(value: Any) -> Any:
+    """Accept `30m`, `24h`, `7d`, `1d12h` besides what pydantic reads as a timedelta."""
+    if not isinstance(value, str) or value.startswith("P"):
+        return value  # seconds or ISO 8601 (P1D): pydantic reads those
+    match = _DURATION.match(value.strip())
+    if not value.strip() or match is None:
+        raise ValueError(f"`{value}` is not a duration; write e.g. 30m, 24h, 7d or 1d12h")
+    days, hours, minutes = (int(part or 0) for part in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes)
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than zero")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
+
+Name = Annotated[
+    str,
+    Field(pattern=HOSTNAME_PATTERN.pattern, description="lower-case ASCII letters, digits, '-'"),
+]
+
+
+def normalise_mac(value: Any) -> Any:
+    """`AA-BB-CC-DD-EE-FF`, `aabb.ccdd.eeff` and `aa:bb:...` all become `aa:bb:cc:dd:ee:ff`."""
+    if not isinstance(value, str):
+        return value
+    digits = re.sub(r"[^0-9a-fA-F]", "", value)
+    if len(digits) != 12 or not re.fullmatch(r"[0-9A-Fa-f:.\-]+", value):
+        raise ValueError(f"`{value}` is not a MAC address")
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2)).lower()
+
+
+MacAddress = Annotated[str, BeforeValidator(normalise_mac)]
+
+
+def parse_host_address(value: Any) -> Any:
+    """A host address is a full IPv4 address or its host number inside its VLAN's subnet."""
+    if isinstance(value, bool):
+        raise ValueError("expected an IPv4 address or a host number")
+    if isinstance(value, int):
+        if value < 1:
+            raise ValueError("a host number starts at 1")
+        return value
+    if isinstance(value, str):
+        try:
+            return IPv4Address(value)
+        except ValueError:
+            raise ValueError(f"`{value}` is neither an IPv4 address nor a host number") from None
+    return value
+
+
+HostAddress = Annotated[IPv4Address | int, BeforeValidator(parse_host_address)]
+
+
+def _absolute(path: str) -> str:
+    if not path.startswith("/"):
+        raise ValueError(f"`{path}` is not an absolute path")
+    return path
+
+
+AbsolutePath = Annotated[str, AfterValidator(_absolute)]
+
+
+# --- estate.yaml ------------------------------------------------------------------------
+
+
+class VlanTemplate(Strict):
+    """How one kind of VLAN is laid out inside every site's address block."""
+
+    kind: VlanKind = Field(description="what the VLAN carries")
+    id: int = Field(ge=1, le=4094, description="802.1Q VLAN id used at every site")
+    prefix_length: int = Field(ge=16, le=30, description="size of the VLAN's subnet")
+    index: int = Field(
+        ge=0, description="which subnet of that size inside the site block (0 = the first)"
+    )
+
+
+class Retention(Strict):
+    """How many snapshots `restic forget` keeps."""
+
+    daily: int = Field(7, ge=0, description="snapshots kept, one per day")
+    weekly: int = Field(5, ge=0, description="snapshots kept, one per week")
+    monthly: int = Field(12, ge=0, description="snapshots kept, one per month")
+    yearly: int = Field(3, ge=0, description="snapshots kept, one per year")
+
+
+class BackupPolicy(Strict):
+    """How one protected service is backed up, kept and proved restorable."""
+
+    description: str = Field("", description="what the service is, for reports")
+    paths: list[AbsolutePath] = Field(min_length=1, description="absolute paths backed up")
+    excludes: list[str] = Field(default_factory=list, description="restic exclude patterns")
+    pre_hooks: list[str] = Field(
+        default_factory=list,
+        description="commands run before the backup (application-consistent dumps)",
+    )
+    post_hooks: list[str] = Field(default_factory=list, description="commands run afterwards")
+    schedule: str = Field("*-*-* 01:00", description="systemd OnCalendar expression")
+    retention: Retention = Field(default_factory=Retention, description="what forget keeps")
+    rpo: Duration = Field(description="recovery point objective: the oldest acceptable backup")
+    rto: Duration = Field(description="recovery time objective: restore to verified service")
+    verify: list[str] = Field(
+        default_factory=list, description="checks the restore drill runs on the restored copy"
+    )
+
+
+class EstateConfig(Strict):
+    """`estate.yaml`: what holds for the whole municipality."""
+
+    municipality: str = Field(description="official name, e.g. `Kayapınar Belediyesi`")
+    province: str = Field(description="province (il), e.g. `Diyarbakır`")
+    domain: str = Field(description="public DNS domain, e.g. `kayapinar.bel.tr`")
+    realm: str = Field(description="Active Directory realm (DNS name), e.g. `ad.kayapinar.bel.tr`")
+    netbios_domain: str = Field(
+        pattern=r"^[A-Z0-9][A-Z0-9-]{0,14}$", description="NetBIOS domain, e.g. `KAYAPINAR`"
+    )
+    supernet: IPv4Network = Field(description="the municipal address space all sites come from")
+    site_prefix_length: int = Field(
+        20, ge=8, le=28, description="size of each site's address block inside the supernet"
+    )
+    central_site: Name = Field(description="the site of the primary services")
+    dr_site: Name = Field(description="the disaster-recovery centre")
+    dr_repository: Literal["rest-server", "s3"] = Field(
+        "rest-server", description="backup storage at the DR site: restic rest-server or S3"
+    )
+    timezone: str = Field("Europe/Istanbul", description="tz database name for every host")
+    ntp_upstream: list[str] = Field(
+        default_factory=lambda: ["0.tr.pool.ntp.org", "1.tr.pool.ntp.org"],
+        description="public NTP servers the domain controllers follow",
+    )
+    dns_forwarders: list[IPv4Address] = Field(
+        default_factory=list, description="resolvers the DCs forward outside names to"
+    )
+    vlan_plan: list[VlanTemplate] = Field(
+        min_length=1, description="layout of every VLAN kind inside a site block"
+    )
+    backup_policies: dict[Name, BackupPolicy] = Field(
+        default_factory=dict, description="per protected service"
+    )
+
+
+# --- sites/<name>.yaml ---------------------------------------------------------------------
+
+
+class VlanSpec(Strict):
+    """A VLAN present at a site; unset values come from the estate's `vlan_plan`."""
+
+    kind: VlanKind = Field(description="what the VLAN carries")
+    id: int | None = Field(None, ge=1, le=4094, description="802.1Q id (default: the plan's)")
+    subnet: IPv4Network | None = Field(None, description="override the derived subnet")
+    gateway: IPv4Address | None = Field(None, description="default: the subnet's first address")
+
+
+class Host(Strict):
+    """One machine or device at a site."""
+
+    name: Name = Field(description="host name, unique in the estate")
+    roles: list[Role] = Field(min_length=1, description="what bimkit deploys on it")
+    os: OsFamily = Field(OsFamily.debian, description="operating system or device platform")
+    vlan: VlanKind | None = Field(
+        None,
+        description="VLAN it sits in (default: management for switches, data for "
+        "workstations, servers otherwise)",
+    )
+    address: HostAddress = Field(
+        description="IPv4 address, or host number inside its VLAN's subnet (10 -> .10)"
+    )
+    mac: MacAddress | None = Field(None, description="hardware address, for DHCP reservations")
+    backup: list[Name] = Field(
+        default_factory=list,
+        description="extra services on this host to protect (roles add their own)",
+    )
+    description: str = Field("", description="free text for the admins")
+
+
+class SiteFile(Strict):
+    """`sites/<name>.yaml`: one building."""
+
+    name: Name = Field(description="short name, equal to the file name")
+    number: int = Field(ge=0, description="picks the site's address block inside the supernet")
+    title: str = Field(description="the building's name, e.g. `Zabıta Müdürlüğü`")
+    address: str = Field("", description="postal address")
+    vlans: list[VlanSpec] = Field(min_length=1, description="VLANs present at the site")
+    hosts: list[Host] = Field(default_factory=list, description="machines and devices")
+
+
+# --- directory/*.yaml -----------------------------------------------------------------------
+
+
+class Department(Strict):
+    """A müdürlük or one of its units."""
+
+    id: Name = Field(description="stable short id")
+    name: str = Field(description="official Turkish name")
+    parent: Name | None = Field(None, description="the müdürlük a unit belongs to")
+
+
+class DepartmentsFile(Strict):
+    departments: list[Department] = Field(min_length=1)
+
+
+class Group(Strict):
+    """A security group that is not a department, e.g. `bim-admins`."""
+
+    name: Name = Field(description="group name in AD and on Linux hosts")
+    description: str = Field("", description="what membership grants")
+
+
+class GroupsFile(Strict):
+    groups: list[Group] = Field(default_factory=list)
+
+
+Username = Annotated[str, Field(pattern=USERNAME_PATTERN.pattern)]
+PersonId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")]
+
+
+class Person(Strict):
+    """One member of staff: drives their account, phone, voicemail and queues."""
+
+    id: PersonId = Field(description="stable personnel id (sicil no); never reused")
+    given_name: str = Field(min_length=1, description="given name(s), Turkish letters intact")
+    family_name: str = Field(min_length=1, description="family name, Turkish letters intact")
+    department: Name = Field(description="id of their department or unit")
+    title: str = Field("", description="job title (unvan)")
+    username: Username | None = Field(None, description="explicit username (default: derived)")
+    extension: int | None = Field(None, ge=100, le=99999, description="phone extension")
+    phone_mac: MacAddress | None = Field(None, description="MAC of their IP phone")
+    mailbox: bool = Field(True, description="voicemail box on their extension")
+    queues: list[Name] = Field(default_factory=list, description="call-centre queues they answer")
+    groups: list[Name] = Field(default_factory=list, description="security groups")
+    active: bool = Field(True, description="false disables account, phone and voicemail")
+
+
+class PeopleFile(Strict):
+    people: list[Person] = Field(default_factory=list)
+
+
+class UsernamesFile(Strict):
+    """`directory/usernames.yaml`: usernames already handed out, by person id.
+
+    Kept (also for people who have left) so that a username never changes
+    and is never given to somebody else.
+    """
+
+    usernames: dict[PersonId, Username] = Field(default_factory=dict)

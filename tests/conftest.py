@@ -1,0 +1,45 @@
+"""Fixtures shared by every test tier."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+DATA_PARTS = ("estate.yaml", "sites", "directory", "group_data")
+
+
+class EstateData:
+    """A copy of the example estate that a test may break, one file at a time."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def read(self, name: str) -> Any:
+        return yaml.safe_load((self.root / name).read_text(encoding="utf-8"))
+
+    def write(self, name: str, document: Any) -> None:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), "utf-8")
+
+    def edit(self, name: str, change: Callable[[Any], None]) -> None:
+        document = self.read(name)
+        change(document)
+        self.write(name, document)
+
+
+@pytest.fixture
+def estate_data(tmp_path: Path) -> EstateData:
+    for part in DATA_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / part)
+        else:
+            shutil.copy(source, tmp_path / part)
+    return EstateData(tmp_path)
