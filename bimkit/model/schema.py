@@ -267,7 +267,7 @@ class Department(Strict):
 
 
 class DepartmentsFile(Strict):
-    departments: list[Department] = Field(min_length=1)
+    departments: list[Department] = Field(min_length=1, description="müdürlükler and units")
 
 
 class Group(Strict):
@@ -278,7 +278,7 @@ class Group(Strict):
 
 
 class GroupsFile(Strict):
-    groups: list[Group] = Field(default_factory=list)
+    groups: list[Group] = Field(default_factory=list, description="groups besides departments")
 
 
 Username = Annotated[str, Field(pattern=USERNAME_PATTERN.pattern)]
@@ -303,7 +303,7 @@ class Person(Strict):
 
 
 class PeopleFile(Strict):
-    people: list[Person] = Field(default_factory=list)
+    people: list[Person] = Field(default_factory=list, description="staff, leavers removed")
 
 
 class UsernamesFile(Strict):
@@ -313,4 +313,6 @@ class UsernamesFile(Strict):
     and is never given to somebody else.
     """
 
-    usernames: dict[PersonId, Username] = Field(default_factory=dict)
+    usernames: dict[PersonId, Username] = Field(
+        default_factory=dict, description="person id -> username handed out"
+    )
