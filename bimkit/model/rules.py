@@ -39,8 +39,7 @@ def duplicates(
         if key not in first:
             first[key] = source
             continue
-        earlier = first[key]
-        where = earlier.path if earlier.file == source.file else f"{earlier.file}: {earlier.path}"
+        where = _seen_from(first[key], source)
         problems.append(
             Problem(source.file, source.path, f"{what(key)} is used twice (first at {where})")
         )
@@ -49,6 +48,17 @@ def duplicates(
 
 def _at(source: Source, field: str) -> Source:
     return Source(source.file, f"{source.path}.{field}" if source.path else field)
+
+
+def _problem_at(source: Source, field: str, message: str) -> Problem:
+    """A problem at `field` of the thing written at `source`."""
+    where = _at(source, field)
+    return Problem(where.file, where.path, message)
+
+
+def _seen_from(earlier: Source, here: Source) -> str:
+    """How to point at `earlier` from a message about `here`: no file when it is the same."""
+    return earlier.path if earlier.file == here.file else f"{earlier.file}: {earlier.path}"
 
 
 def check_plan(config: EstateConfig) -> list[Problem]:
@@ -117,41 +127,37 @@ def check_sites(
         for vlan in site.vlans.values():
             if not vlan.subnet.subnet_of(config.supernet):
                 problems.append(
-                    Problem(
-                        vlan.source.file,
-                        _at(vlan.source, "subnet").path,
+                    _problem_at(
+                        vlan.source,
+                        "subnet",
                         f"{vlan.kind} subnet {vlan.subnet} lies outside the supernet "
                         f"{config.supernet}",
                     )
                 )
             elif not vlan.subnet.subnet_of(site.block):
                 problems.append(
-                    Problem(
-                        vlan.source.file,
-                        _at(vlan.source, "subnet").path,
+                    _problem_at(
+                        vlan.source,
+                        "subnet",
                         f"{vlan.kind} subnet {vlan.subnet} lies outside the site's block "
                         f"{site.block} (site number {site.number})",
                     )
                 )
             if not usable(vlan.subnet, vlan.gateway):
                 problems.append(
-                    Problem(
-                        vlan.source.file,
-                        _at(vlan.source, "gateway").path,
+                    _problem_at(
+                        vlan.source,
+                        "gateway",
                         f"gateway {vlan.gateway} is not a host address of {vlan.subnet}",
                     )
                 )
             for other, other_source in all_subnets:
                 if vlan.subnet.overlaps(other):
-                    where = (
-                        other_source.path
-                        if other_source.file == vlan.source.file
-                        else f"{other_source.file}: {other_source.path}"
-                    )
+                    where = _seen_from(other_source, vlan.source)
                     problems.append(
-                        Problem(
-                            vlan.source.file,
-                            _at(vlan.source, "subnet").path,
+                        _problem_at(
+                            vlan.source,
+                            "subnet",
                             f"{vlan.kind} subnet {vlan.subnet} overlaps {other} ({where})",
                         )
                     )
@@ -193,21 +199,20 @@ def check_hosts(
     problems += duplicates([*host_macs, *phone_macs], lambda mac: f"MAC address {mac}")
 
     for host in hosts:
-        where = _at(host.source, "address")
         if not usable(host.vlan.subnet, host.address):
             problems.append(
-                Problem(
-                    where.file,
-                    where.path,
+                _problem_at(
+                    host.source,
+                    "address",
                     f"host `{host.name}`: {host.address} is not a "
                     f"host address of its {host.vlan.kind} subnet {host.vlan.subnet}",
                 )
             )
         elif host.address == host.vlan.gateway:
             problems.append(
-                Problem(
-                    where.file,
-                    where.path,
+                _problem_at(
+                    host.source,
+                    "address",
                     f"host `{host.name}`: {host.address} is the {host.vlan.kind} VLAN's gateway",
                 )
             )
@@ -239,14 +244,13 @@ def check_hosts(
 
 
 def _check_roles_fit_os(host: PlacedHost) -> list[Problem]:
-    where = _at(host.source, "roles")
     if host.os.is_network_device != host.has(Role.switch) or (
         host.os.is_network_device and host.roles != {Role.switch}
     ):
         return [
-            Problem(
-                where.file,
-                where.path,
+            _problem_at(
+                host.source,
+                "roles",
                 f"host `{host.name}`: the `switch` role and a "
                 f"network-device os go together, and such a device has no other role "
                 f"(os is `{host.os}`)",
@@ -257,9 +261,9 @@ def _check_roles_fit_os(host: PlacedHost) -> list[Problem]:
     )
     if misplaced:
         return [
-            Problem(
-                where.file,
-                where.path,
+            _problem_at(
+                host.source,
+                "roles",
                 f"host `{host.name}`: role(s) "
                 f"{', '.join(f'`{r}`' for r in misplaced)} need os `debian`, not `{host.os}`",
             )
@@ -273,11 +277,10 @@ def _check_domain_controllers(config: EstateConfig, hosts: list[PlacedHost]) -> 
     problems = []
     for host in primaries:
         if host.has(Role.additional_dc):
-            where = _at(host.source, "roles")
             problems.append(
-                Problem(
-                    where.file,
-                    where.path,
+                _problem_at(
+                    host.source,
+                    "roles",
                     f"host `{host.name}` cannot be both `primary_dc` and `additional_dc`",
                 )
             )
@@ -293,11 +296,10 @@ def _check_domain_controllers(config: EstateConfig, hosts: list[PlacedHost]) -> 
         ]
     first = primaries[0]
     for extra in primaries[1:]:
-        where = _at(extra.source, "roles")
         problems.append(
-            Problem(
-                where.file,
-                where.path,
+            _problem_at(
+                extra.source,
+                "roles",
                 f"host `{extra.name}` is a second "
                 f"primary DC for realm `{config.realm}`; the first is "
                 f"`{first.name}` ({first.source.file})",
