@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.text import Text
 
-from bimkit.cli import estate, secrets
+from bimkit.cli import estate, lab, secrets
 from bimkit.cli.output import stderr
 from bimkit.errors import BimkitError
 
@@ -20,6 +20,7 @@ app = typer.Typer(
 )
 estate.register(app)
 app.add_typer(secrets.app, name="secrets")
+app.add_typer(lab.app, name="lab")
 
 
 def main() -> None:

@@ -1,0 +1,288 @@
+"""`lab up`, `lab down`, `lab status`: the estate as machines on this box."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from bimkit.errors import BimkitError
+from bimkit.lab import aptproxy
+from bimkit.lab.guard import IP_FORWARD, apply_guard, refuse_overlapping_supernet, remove_guard
+from bimkit.lab.plan import (
+    BRIDGE_PREFIX,
+    NETNS_PREFIX,
+    VETH_PREFIX,
+    LabPlan,
+    netns_name,
+    plan_lab,
+)
+from bimkit.lab.state import LabMachineState, LabPaths, LabState
+from bimkit.model.estate import Estate
+from bimkit.process import run
+from bimkit.sandbox import machine
+from bimkit.sandbox.image import ImageRecipe, ensure_image
+from bimkit.sandbox.machine import MachineSpec
+from bimkit.sandbox.network import (
+    BridgeSpec,
+    attach,
+    delete_link,
+    delete_netns,
+    ensure_bridge,
+    link_names,
+)
+from bimkit.sandbox.network import netns_names as all_netns
+
+Report = Callable[[str], None]
+
+REQUIRED_TOOLS = {
+    "systemd-nspawn": "systemd-container",
+    "debootstrap": "debootstrap",
+    "ip": "iproute2",
+    "apt-cacher-ng": "apt-cacher-ng",
+    "ssh-keygen": "openssh-client",
+    "nsenter": "util-linux",
+}
+
+
+class LabUnavailable(BimkitError):
+    """This box cannot run the lab (not root, a tool missing); exit status 2."""
+
+
+@dataclass(frozen=True)
+class MachineStatus:
+    host: str
+    site: str
+    address: str
+    state: str
+    ssh_ok: bool
+
+
+def preflight() -> None:
+    if os.geteuid() != 0:
+        raise LabUnavailable("bimkit lab needs root (network namespaces, bridges, mounts)")
+    for tool, package in REQUIRED_TOOLS.items():
+        if shutil.which(tool) is None:
+            raise LabUnavailable(f"bimkit lab needs `{tool}` (Debian package {package})")
+
+
+def machine_spec(
+    paths: LabPaths, host: str, image: Path, nested: bool = False, keys: tuple[str, ...] = ()
+) -> MachineSpec:
+    return MachineSpec(
+        name=host,
+        image=image,
+        home=paths.machines / host,
+        netns=netns_name(host),
+        nested=nested,
+        authorized_keys=keys,
+    )
+
+
+def ensure_ssh_key(paths: LabPaths) -> str:
+    """The lab's root key pair (created once); returns the public key."""
+    if not paths.ssh_key.exists():
+        paths.ssh_key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        run(
+            [
+                "ssh-keygen",
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "bimkit-lab",
+                "-f",
+                str(paths.ssh_key),
+            ],
+            context="lab: SSH key",
+        )
+    return paths.ssh_key.with_suffix(".pub").read_text(encoding="utf-8").strip()
+
+
+def up(
+    estate: Estate, sites: list[str] | None, paths: LabPaths, report: Report
+) -> list[MachineStatus]:
+    """Bring the lab up for `sites` (default all); idempotent, and recovers a crashed `up`."""
+    preflight()
+    plan = plan_lab(estate, sites)
+    previous = LabState.load(paths)
+    if previous is not None and previous.supernet != str(plan.supernet):
+        raise BimkitError(
+            f"lab: a lab for supernet {previous.supernet} is up; run `bimkit lab down` first"
+        )
+    refuse_overlapping_supernet(plan.supernet)
+    public_key = ensure_ssh_key(paths)
+    report("image: Debian 13 (built once, about a minute)")
+    image = ensure_image(paths.cache, ImageRecipe())
+
+    report(f"network: {len(plan.bridges)} site bridge(s) and the routing guard")
+    for bridge in plan.bridges:
+        ensure_bridge(bridge)
+    _remember_ip_forward(paths)
+    apply_guard(plan.supernet, plan.bridges)
+    all_bridges = plan.bridges if previous is None else _bridges_of(estate, previous, plan)
+    report("apt proxy: apt-cacher-ng on the lab bridges")
+    aptproxy.ensure_running(paths, tuple(a.ip for b in all_bridges for a in b.addresses))
+
+    report(f"machines: booting {len(plan.machines)}")
+    specs = {
+        m.host: machine_spec(paths, m.host, image, m.nested, (public_key,)) for m in plan.machines
+    }
+    host_keys: dict[str, dict[str, str]] = {}
+    for lab_machine in plan.machines:
+        attach(lab_machine.attachment)
+        host_keys[lab_machine.host] = machine.prepare(specs[lab_machine.host])
+        machine.start(specs[lab_machine.host])
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(machine.wait_booted, specs.values()))
+
+    state = previous or LabState(
+        supernet=str(plan.supernet), image=str(image), apt_proxy_port=aptproxy.PORT
+    )
+    for lab_machine in plan.machines:
+        state.machines[lab_machine.host] = LabMachineState(
+            site=lab_machine.site,
+            address=str(lab_machine.address),
+            gateway=str(lab_machine.attachment.gateway),
+            nested=lab_machine.nested,
+        )
+    _write_ssh_files(paths, state, host_keys)
+    state.save(paths)
+    report("SSH: waiting for every machine")
+    return status(paths, wait_for_ssh=True)
+
+
+def _bridges_of(estate: Estate, previous: LabState, plan: LabPlan) -> tuple[BridgeSpec, ...]:
+    """Bridges of the sites already up together with those just planned (for the proxy)."""
+    sites = sorted({m.site for m in previous.machines.values()} | set(plan.sites))
+    return plan_lab(estate, sites).bridges
+
+
+def _remember_ip_forward(paths: LabPaths) -> None:
+    # Recorded before the first change only, so a crashed `up` cannot lose the original.
+    record = paths.root / "ip_forward.before"
+    if not record.exists():
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(IP_FORWARD.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def _write_ssh_files(
+    paths: LabPaths, state: LabState, host_keys: dict[str, dict[str, str]]
+) -> None:
+    known: dict[str, list[str]] = {}
+    if paths.known_hosts.exists():
+        for line in paths.known_hosts.read_text(encoding="utf-8").splitlines():
+            address = line.split(" ", 1)[0]
+            known.setdefault(address, []).append(line)
+    for host, keys in host_keys.items():
+        address = state.machines[host].address
+        known[address] = [
+            f"{address},{host} {key.split(' ')[0]} {key.split(' ')[1]}" for key in keys.values()
+        ]
+    paths.known_hosts.write_text(
+        "".join(line + "\n" for lines in known.values() for line in lines), encoding="utf-8"
+    )
+    blocks = [
+        f"Host {host} {info.address}\n"
+        f"    HostName {info.address}\n"
+        "    User root\n"
+        f"    IdentityFile {paths.ssh_key}\n"
+        "    IdentitiesOnly yes\n"
+        f"    UserKnownHostsFile {paths.known_hosts}\n"
+        "    StrictHostKeyChecking yes\n"
+        "    BatchMode yes\n"
+        "    ConnectTimeout 5\n"
+        for host, info in sorted(state.machines.items())
+    ]
+    paths.ssh_config.write_text("\n".join(blocks), encoding="utf-8")
+
+
+def ssh_answers(address: str, timeout: float = 2) -> bool:
+    """True when an SSH server greets on port 22 of `address`."""
+    try:
+        with socket.create_connection((address, 22), timeout=timeout) as connection:
+            connection.settimeout(timeout)
+            return connection.recv(64).startswith(b"SSH-")
+    except OSError:
+        return False
+
+
+def status(paths: LabPaths, wait_for_ssh: bool = False) -> list[MachineStatus]:
+    state = LabState.load(paths)
+    if state is None:
+        return []
+
+    def one(item: tuple[str, LabMachineState]) -> MachineStatus:
+        host, info = item
+        spec = machine_spec(paths, host, Path(state.image))
+        running = machine.nspawn_pid(spec) is not None
+        attempts = 60 if (wait_for_ssh and running) else 1
+        ssh_ok = False
+        for _ in range(attempts):
+            ssh_ok = running and ssh_answers(info.address)
+            if ssh_ok:
+                break
+            time.sleep(0.5)
+        return MachineStatus(
+            host, info.site, info.address, "running" if running else "stopped", ssh_ok
+        )
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        return list(pool.map(one, sorted(state.machines.items())))
+
+
+def down(paths: LabPaths, report: Report) -> None:
+    """Remove everything the lab made; safe to run twice and after a crashed `up`."""
+    preflight()
+    homes = sorted(paths.machines.iterdir()) if paths.machines.is_dir() else []
+    report(f"machines: stopping {len(homes)}")
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(lambda home: machine.remove(machine_spec(paths, home.name, Path())), homes))
+    _kill_stray_machines(paths)
+    for mount in _mounts_under(paths.root):
+        machine.unmount(mount)
+    shutil.rmtree(paths.machines, ignore_errors=True)
+    report("network: namespaces, links, routes")
+    for name in sorted(all_netns()):
+        if name.startswith(NETNS_PREFIX):
+            delete_netns(name)
+    for name in sorted(link_names()):
+        if name.startswith((VETH_PREFIX, BRIDGE_PREFIX)):
+            delete_link(name)
+    aptproxy.stop(paths)
+    record = paths.root / "ip_forward.before"
+    remove_guard(record.read_text(encoding="utf-8").strip() if record.exists() else None)
+    for leftover in (record, paths.state_file, paths.known_hosts, paths.ssh_config):
+        leftover.unlink(missing_ok=True)
+
+
+def _kill_stray_machines(paths: LabPaths) -> None:
+    """nspawn processes booting from under the lab whose pid files were lost."""
+    marker = f"--directory={paths.machines}/".encode()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if cmdline.startswith(b"systemd-nspawn") and marker in cmdline:
+            home = paths.machines / cmdline.split(marker, 1)[1].split(b"/", 1)[0].decode()
+            spec = machine_spec(paths, home.name, Path())
+            spec.home.mkdir(parents=True, exist_ok=True)
+            spec.pid_file.write_text(proc.name, encoding="utf-8")
+            machine.stop(spec)
+
+
+def _mounts_under(root: Path) -> list[Path]:
+    prefix = str(root.resolve()) + "/" if root.exists() else str(root) + "/"
+    with open("/proc/self/mounts", encoding="utf-8") as mounts:
+        targets = [Path(line.split()[1]) for line in mounts if line.split()[1].startswith(prefix)]
+    return sorted(targets, key=lambda p: len(p.parts), reverse=True)

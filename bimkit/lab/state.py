@@ -1,0 +1,79 @@
+"""Where the lab keeps its files, and what `lab up` recorded about what it started."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bimkit.files import write_atomically
+
+
+@dataclass(frozen=True)
+class LabPaths:
+    """The lab's folders: machines and state under `root`, images and packages under `cache`."""
+
+    root: Path = Path("/var/lib/bimkit/lab")
+    cache: Path = Path("/var/cache/bimkit")
+
+    @classmethod
+    def from_env(cls) -> LabPaths:
+        return cls(
+            root=Path(os.environ.get("BIMKIT_LAB_DIR") or cls.root),
+            cache=Path(os.environ.get("BIMKIT_CACHE_DIR") or cls.cache),
+        )
+
+    @property
+    def machines(self) -> Path:
+        return self.root / "machines"
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "state.json"
+
+    @property
+    def ssh_key(self) -> Path:
+        return self.root / "ssh" / "id_ed25519"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.root / "ssh" / "known_hosts"
+
+    @property
+    def ssh_config(self) -> Path:
+        return self.root / "ssh" / "config"
+
+    @property
+    def apt_proxy(self) -> Path:
+        return self.root / "apt-cacher-ng"
+
+
+@dataclass
+class LabMachineState:
+    site: str
+    address: str
+    gateway: str
+    nested: bool
+
+
+@dataclass
+class LabState:
+    """Written by `lab up` once its machines run; read by status, ssh, inventory and down."""
+
+    supernet: str
+    image: str
+    apt_proxy_port: int
+    machines: dict[str, LabMachineState] = field(default_factory=dict)
+
+    def save(self, paths: LabPaths) -> None:
+        write_atomically(paths.state_file, json.dumps(asdict(self), indent=2, sort_keys=True))
+
+    @classmethod
+    def load(cls, paths: LabPaths) -> LabState | None:
+        try:
+            raw = json.loads(paths.state_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        machines = {name: LabMachineState(**m) for name, m in raw.pop("machines").items()}
+        return cls(machines=machines, **raw)
