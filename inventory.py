@@ -5,7 +5,8 @@
 
 The data comes from estate.yaml, sites/ and directory/ beside this file (or
 from the folder in BIMKIT_DATA). Broken data stops pyinfra here, before any
-connection, with the full list of problems.
+connection, with the full list of problems. With BIMKIT_LAB=1 the inventory
+is the lab's running machines (see `bimkit lab up`).
 """
 
 import os as _os
@@ -23,5 +24,13 @@ try:
 except _EstateInvalid as _error:
     raise _InventoryError(str(_error)) from None
 
+_groups = _plan_inventory(_estate)
+if _os.environ.get("BIMKIT_LAB"):
+    # The built-in lab: only machines that are up, with the lab's key and apt proxy.
+    from bimkit.lab.inventory import lab_groups as _lab_groups
+    from bimkit.lab.state import LabPaths as _LabPaths
+
+    _groups = _lab_groups(_groups, _LabPaths.from_env())
+
 # pyinfra reads every public module-level list as a group of (host, data).
-globals().update(_plan_inventory(_estate))
+globals().update(_groups)

@@ -54,9 +54,16 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         "timezone": config.timezone,
         "dns_servers": [str(address) for address in estate.dns_servers],
         "ntp_servers": [str(address) for address in estate.ntp_servers],
+        "ntp_upstream": list(config.ntp_upstream),
         "syslog_servers": [str(address) for address in estate.syslog_servers],
         "dr_site": config.dr_site,
+        "peers": [
+            {"name": peer.name, "address": str(peer.address)}
+            for peer in sorted(estate.hosts.values(), key=lambda p: p.address)
+        ],
     }
+    if config.apt_proxy:
+        data["apt_proxy"] = config.apt_proxy
     if host.has(Role.primary_dc) or host.has(Role.additional_dc):
         data["dc_role"] = "primary" if host.has(Role.primary_dc) else "additional"
     if host.os is OsFamily.debian:

@@ -18,7 +18,8 @@ from pathlib import Path
 from bimkit.errors import BimkitError
 from bimkit.lab.state import LabPaths
 
-PORT = 3142
+PORT = 3152
+"""Not apt-cacher-ng's usual 3142: the Debian package's own service may hold that on `*`."""
 
 
 def config_text(cache_dir: Path, run_dir: Path, bind: tuple[IPv4Address, ...], port: int) -> str:

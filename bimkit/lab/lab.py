@@ -199,6 +199,10 @@ def _write_ssh_files(
         "    StrictHostKeyChecking yes\n"
         "    BatchMode yes\n"
         "    ConnectTimeout 5\n"
+        # One connection per machine for a burst of commands (testinfra runs hundreds).
+        "    ControlMaster auto\n"
+        f"    ControlPath {paths.ssh_key.parent}/mux-%C\n"
+        "    ControlPersist 15\n"
         for host, info in sorted(state.machines.items())
     ]
     paths.ssh_config.write_text("\n".join(blocks), encoding="utf-8")
@@ -264,20 +268,17 @@ def down(paths: LabPaths, report: Report) -> None:
 
 
 def _kill_stray_machines(paths: LabPaths) -> None:
-    """nspawn processes booting from under the lab whose pid files were lost."""
+    """nspawn processes booting from under the lab whose machine folder was lost."""
     marker = f"--directory={paths.machines}/".encode()
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
         try:
-            cmdline = (proc / "cmdline").read_bytes()
+            cmdline = (proc / "cmdline").read_bytes() if proc.name.isdigit() else b""
         except OSError:
             continue
         if cmdline.startswith(b"systemd-nspawn") and marker in cmdline:
-            home = paths.machines / cmdline.split(marker, 1)[1].split(b"/", 1)[0].decode()
-            spec = machine_spec(paths, home.name, Path())
+            name = cmdline.split(marker, 1)[1].split(b"/", 1)[0].decode()
+            spec = machine_spec(paths, name, Path())
             spec.home.mkdir(parents=True, exist_ok=True)
-            spec.pid_file.write_text(proc.name, encoding="utf-8")
             machine.stop(spec)
 
 

@@ -199,6 +199,9 @@ class EstateConfig(Strict):
         default_factory=lambda: ["0.tr.pool.ntp.org", "1.tr.pool.ntp.org"],
         description="public NTP servers the domain controllers follow",
     )
+    apt_proxy: str | None = Field(
+        None, description="HTTP proxy for apt on every Linux host, e.g. http://10.21.17.5:3142"
+    )
     dns_forwarders: list[IPv4Address] = Field(
         default_factory=list, description="resolvers the DCs forward outside names to"
     )

@@ -131,14 +131,36 @@ def prepare(spec: MachineSpec) -> dict[str, str]:
 
 
 def nspawn_pid(spec: MachineSpec) -> int | None:
-    """The pid of the machine's running nspawn process, if there is one."""
+    """The pid of the machine's running nspawn process, if there is one.
+
+    Found by its command line when the pid file is missing or stale (a `start`
+    killed between spawning nspawn and writing the file), so a machine is
+    never booted twice.
+    """
     try:
         pid = int(spec.pid_file.read_text(encoding="utf-8"))
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if _boots(pid, spec.root):
+            return pid
     except (OSError, ValueError):
-        return None
-    expected = f"--directory={spec.root}".encode()
-    return pid if b"systemd-nspawn" in cmdline[0] and expected in cmdline else None
+        pass
+    for pid in _all_pids():
+        if _boots(pid, spec.root):
+            spec.pid_file.write_text(str(pid), encoding="utf-8")
+            return pid
+    return None
+
+
+def _boots(pid: int, root: Path) -> bool:
+    """True when `pid` is a live systemd-nspawn booting `root`."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"systemd-nspawn" in cmdline[0] and f"--directory={root}".encode() in cmdline
+
+
+def _all_pids() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
 
 
 def start(spec: MachineSpec) -> int:

@@ -1,0 +1,38 @@
+"""The inventory as the lab sees it: only machines that are up, reached with the lab's key.
+
+`inventory.py` applies this when BIMKIT_LAB is set, so the same deploys run
+unchanged against the lab and against real hosts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bimkit.errors import BimkitError
+from bimkit.inventory import HostEntry
+from bimkit.lab import aptproxy
+from bimkit.lab.state import LabPaths, LabState
+
+
+def lab_groups(groups: dict[str, list[HostEntry]], paths: LabPaths) -> dict[str, list[HostEntry]]:
+    """`groups` restricted to lab machines, with connection data and the lab's apt proxy."""
+    state = LabState.load(paths)
+    if state is None:
+        raise BimkitError("BIMKIT_LAB is set but the lab is down: run `bimkit lab up` first")
+
+    def lab_data(name: str, data: dict[str, Any]) -> dict[str, Any]:
+        machine = state.machines[name]
+        return {
+            **data,
+            "ssh_hostname": machine.address,
+            "ssh_user": "root",
+            "ssh_key": str(paths.ssh_key),
+            "ssh_known_hosts_file": str(paths.known_hosts),
+            "ssh_strict_host_key_checking": "yes",
+            "apt_proxy": f"http://{machine.gateway}:{aptproxy.PORT}",
+        }
+
+    return {
+        group: [(name, lab_data(name, data)) for name, data in entries if name in state.machines]
+        for group, entries in groups.items()
+    }

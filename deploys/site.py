@@ -1,0 +1,12 @@
+"""The whole estate: every role on every host that has it.
+
+pyinfra inventory.py deploys/site.py --dry --diff       # what would change
+pyinfra inventory.py deploys/site.py --limit site_zabita
+"""
+
+from pyinfra import host
+
+from roles import base
+
+if host.data.get("os") == "debian":
+    base.apply()

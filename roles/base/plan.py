@@ -1,0 +1,139 @@
+"""What `roles/base` wants on a host, computed from its inventory data (pure).
+
+The deploy in `roles/base/__init__.py` only applies this plan, so everything
+that decides *what* a host gets is unit-tested here without a host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from bimkit.templates import render
+
+
+@dataclass(frozen=True)
+class BaseVars:
+    """The role's tunables. Host or group data with the same name overrides each one."""
+
+    admin_group: str = "bim-admins"
+    """Local group whose members may use sudo on every host."""
+    ssh_max_auth_tries: int = 3
+    """sshd MaxAuthTries."""
+    apt_cache_seconds: int = 86400
+    """apt package lists younger than this are not refreshed (keeps runs idempotent)."""
+    base_packages: tuple[str, ...] = ("tzdata", "chrony", "rsyslog", "unattended-upgrades", "sudo")
+    """Installed on every Linux host."""
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> BaseVars:
+        overrides = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        if "base_packages" in overrides:
+            overrides["base_packages"] = tuple(overrides["base_packages"])
+        return cls(**overrides)
+
+
+@dataclass(frozen=True)
+class ManagedFile:
+    path: str
+    content: str
+    mode: str = "644"
+
+
+@dataclass(frozen=True)
+class BasePlan:
+    hostname: str
+    timezone: str
+    packages: tuple[str, ...]
+    apt_cache_seconds: int
+    admin_group: str
+    apt_proxy: ManagedFile | None
+    hosts: ManagedFile
+    chrony: ManagedFile
+    chrony_container: ManagedFile | None
+    auto_upgrades: ManagedFile
+    syslog_forward: ManagedFile | None
+    sshd: ManagedFile
+    sudoers: ManagedFile
+    absent: tuple[str, ...]
+    """Files the role removes where they do not apply (e.g. forwarding on the log server)."""
+
+
+APT_PROXY = "/etc/apt/apt.conf.d/01bimkit-proxy"
+CHRONY_CONTAINER = "/etc/systemd/system/chrony.service.d/bimkit-container.conf"
+SYSLOG_FORWARD = "/etc/rsyslog.d/90-bimkit-forward.conf"
+
+
+def ntp_servers(data: Mapping[str, Any]) -> list[str]:
+    """DCs follow the public upstream and each other; every other host follows the DCs."""
+    own = data["address"]
+    dcs = [address for address in data["ntp_servers"] if address != own]
+    if "dc_role" in data:
+        return [*data["ntp_upstream"], *dcs]
+    return dcs
+
+
+def plan_base(hostname: str, data: Mapping[str, Any], in_container: bool) -> BasePlan:
+    """The base state of host `hostname` from its inventory `data`.
+
+    + in_container: the host is a container (the lab); chrony then keeps time
+      without setting the clock, which belongs to the box.
+    """
+    tunables = BaseVars.from_data(data)
+    is_log_server = "log_server" in data["roles"]
+    proxy = data.get("apt_proxy")
+    syslog_servers = [] if is_log_server else list(data["syslog_servers"])
+    absent = [
+        path
+        for path, wanted in (
+            (APT_PROXY, proxy),
+            (CHRONY_CONTAINER, in_container),
+            (SYSLOG_FORWARD, syslog_servers),
+        )
+        if not wanted
+    ]
+    return BasePlan(
+        hostname=hostname,
+        timezone=data["timezone"],
+        packages=tunables.base_packages,
+        apt_cache_seconds=tunables.apt_cache_seconds,
+        admin_group=tunables.admin_group,
+        apt_proxy=ManagedFile(APT_PROXY, render("base/apt-proxy.conf.j2", apt_proxy=proxy))
+        if proxy
+        else None,
+        hosts=ManagedFile(
+            "/etc/hosts",
+            render(
+                "base/hosts.j2",
+                hostname=hostname,
+                fqdn=f"{hostname}.{data['realm']}",
+                dns_domain=data["realm"],
+                peers=[p for p in data["peers"] if p["name"] != hostname],
+            ),
+        ),
+        chrony=ManagedFile(
+            "/etc/chrony/chrony.conf", render("base/chrony.conf.j2", ntp_servers=ntp_servers(data))
+        ),
+        chrony_container=ManagedFile(CHRONY_CONTAINER, render("base/chrony-container.conf.j2"))
+        if in_container
+        else None,
+        auto_upgrades=ManagedFile(
+            "/etc/apt/apt.conf.d/20auto-upgrades", render("base/auto-upgrades.conf.j2")
+        ),
+        syslog_forward=ManagedFile(
+            SYSLOG_FORWARD, render("base/rsyslog-forward.conf.j2", syslog_servers=syslog_servers)
+        )
+        if syslog_servers
+        else None,
+        sshd=ManagedFile(
+            "/etc/ssh/sshd_config.d/50-bimkit.conf",
+            render("base/sshd.conf.j2", ssh_max_auth_tries=tunables.ssh_max_auth_tries),
+        ),
+        sudoers=ManagedFile(
+            f"/etc/sudoers.d/{tunables.admin_group}",
+            render("base/sudoers.j2", admin_group=tunables.admin_group),
+            mode="440",
+        ),
+        absent=tuple(absent),
+    )

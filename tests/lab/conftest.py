@@ -1,0 +1,92 @@
+"""Lab tier: real Debian machines booted on this box (needs root; a few minutes).
+
+The session brings the example estate's lab up once and always takes it down
+at the end, also when a test fails, so a second run starts clean.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bimkit.lab.state import LabPaths
+from tests.conftest import REPO
+
+BIN = Path(sys.executable).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.lab)
+
+
+def run(
+    *argv: str, env: dict[str, str] | None = None, timeout: float = 900, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        list(argv),
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        pytest.fail(
+            f"`{' '.join(argv)}` exited {result.returncode}:\n"
+            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
+    return result
+
+
+def bimkit(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return run(str(BIN / "bimkit"), *args, **kwargs)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class DeployTotals:
+    changed: int
+    errors: int
+    unchanged: int
+
+
+def deploy_site() -> DeployTotals:
+    """`pyinfra inventory.py deploys/site.py -y` against the lab; its grand totals."""
+    result = run(
+        str(BIN / "pyinfra"), "inventory.py", "deploys/site.py", "-y", env={"BIMKIT_LAB": "1"}
+    )
+    match = re.search(r"Grand total\s+\d+\s+(\S+)\s+(\S+)\s+(\S+)", result.stdout + result.stderr)
+    assert match, f"no results table in pyinfra's output:\n{result.stdout[-2000:]}"
+    changed, errors, unchanged = (0 if value == "-" else int(value) for value in match.groups())
+    return DeployTotals(changed, errors, unchanged)
+
+
+@pytest.fixture(scope="session")
+def lab_paths() -> LabPaths:
+    if os.geteuid() != 0:
+        pytest.fail("the lab tests need root (they boot machines); run `./dev test` as root")
+    return LabPaths.from_env()
+
+
+@pytest.fixture(scope="session")
+def lab(lab_paths: LabPaths) -> Iterator[LabPaths]:
+    """The example estate's lab, up for the session, always down afterwards."""
+    bimkit("lab", "down")
+    try:
+        bimkit("lab", "up")
+        yield lab_paths
+    finally:
+        bimkit("lab", "down", check=False)
+
+
+@pytest.fixture(scope="session")
+def first_deploy(lab: LabPaths) -> DeployTotals:
+    return deploy_site()
