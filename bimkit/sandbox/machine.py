@@ -26,6 +26,9 @@ from pathlib import Path
 from bimkit.errors import BimkitError
 from bimkit.process import Result, run
 
+HOST_GLOBAL_CAPABILITIES = ("CAP_SYS_TIME", "CAP_WAKE_ALARM", "CAP_SYS_MODULE")
+"""Never given to a machine, nested or not: they act on the box, not the machine."""
+
 
 class MachineError(BimkitError):
     """A machine would not start, boot or stop."""
@@ -82,7 +85,9 @@ def nspawn_argv(spec: MachineSpec) -> list[str]:
         f"--network-namespace-path=/run/netns/{spec.netns}" if spec.netns else "--private-network"
     )
     if spec.nested:
-        argv.append("--capability=all")
+        # All capabilities but those over the box's own clock and kernel: with
+        # CAP_SYS_TIME a machine setting its time zone can warp the host clock.
+        argv += ["--capability=all", f"--drop-capability={','.join(HOST_GLOBAL_CAPABILITIES)}"]
     return argv
 
 

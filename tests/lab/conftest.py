@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,8 +77,18 @@ def lab_paths() -> LabPaths:
     return LabPaths.from_env()
 
 
+def wall_minus_monotonic() -> float:
+    """Constant while nobody steps the box's clock."""
+    return time.time() - time.monotonic()
+
+
 @pytest.fixture(scope="session")
-def lab(lab_paths: LabPaths) -> Iterator[LabPaths]:
+def clock_at_start() -> float:
+    return wall_minus_monotonic()
+
+
+@pytest.fixture(scope="session")
+def lab(lab_paths: LabPaths, clock_at_start: float) -> Iterator[LabPaths]:
     """The example estate's lab, up for the session, always down afterwards."""
     bimkit("lab", "down")
     try:

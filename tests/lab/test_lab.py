@@ -18,7 +18,14 @@ from bimkit.lab.plan import BRIDGE_PREFIX, NETNS_PREFIX, VETH_PREFIX
 from bimkit.lab.state import LabPaths
 from bimkit.model.load import load_estate
 from tests.conftest import REPO
-from tests.lab.conftest import BIN, DeployTotals, bimkit, deploy_site, run
+from tests.lab.conftest import (
+    BIN,
+    DeployTotals,
+    bimkit,
+    deploy_site,
+    run,
+    wall_minus_monotonic,
+)
 
 ESTATE = load_estate(REPO)
 LINUX_HOSTS = sorted(h.name for h in ESTATE.hosts.values() if h.os.is_linux)
@@ -33,6 +40,22 @@ def test_every_linux_host_is_a_running_machine_with_ssh(lab: LabPaths) -> None:
     for name in ("dc1", "zabita-ws01"):
         address = str(ESTATE.hosts[name].address)
         assert bimkit("lab", "ssh", name, "--", "hostname", "-I").stdout.split() == [address]
+
+
+CAP_SYS_TIME, CAP_SYS_MODULE, CAP_WAKE_ALARM = 25, 16, 35
+
+
+def test_no_machine_may_touch_the_box_clock_or_kernel(lab: LabPaths) -> None:
+    for name in LINUX_HOSTS:
+        status_text = bimkit("lab", "ssh", name, "--", "cat", "/proc/1/status").stdout
+        bounding = int(
+            next(
+                line.split()[1] for line in status_text.splitlines() if line.startswith("CapBnd:")
+            ),
+            16,
+        )
+        for capability in (CAP_SYS_TIME, CAP_SYS_MODULE, CAP_WAKE_ALARM):
+            assert not bounding & (1 << capability), f"{name} holds capability {capability}"
 
 
 def test_machines_reach_each_other_across_sites(lab: LabPaths) -> None:
@@ -50,8 +73,9 @@ def test_no_lab_packet_can_leave_the_box(lab: LabPaths) -> None:
         bridge = f"{BRIDGE_PREFIX}{site.number}"
         source = next(str(h.address) for h in ESTATE.hosts_at(site.name) if h.os.is_linux)
         for destination in outside:
-            lookup = run("ip", "route", "get", destination, "from", source, "iif", bridge,
-                         check=False)
+            lookup = run(
+                "ip", "route", "get", destination, "from", source, "iif", bridge, check=False
+            )
             assert lookup.returncode != 0 and "No route to host" in lookup.stderr, lookup
     unused = run("ip", "route", "get", "10.21.250.1", check=False)
     assert unused.returncode != 0 and "No route to host" in unused.stderr
@@ -70,9 +94,17 @@ def test_second_deploy_reports_no_changes(first_deploy: DeployTotals) -> None:
 
 def test_base_state_holds_on_every_host(first_deploy: DeployTotals, lab: LabPaths) -> None:
     hosts = ",".join(f"ssh://{name}" for name in LINUX_HOSTS)
-    result = run(str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "tests/specs/test_base.py",
-                 f"--ssh-config={lab.ssh_config}", f"--hosts={hosts}",
-                 env={"BIMKIT_LAB": "1"}, check=False)
+    result = run(
+        str(BIN / "pytest"),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/specs/test_base.py",
+        f"--ssh-config={lab.ssh_config}",
+        f"--hosts={hosts}",
+        env={"BIMKIT_LAB": "1"},
+        check=False,
+    )
     assert result.returncode == 0, result.stdout[-4000:]
     assert f"{9 * len(LINUX_HOSTS)} passed" in result.stdout
 
@@ -91,18 +123,30 @@ def test_up_again_changes_nothing_and_restarts_nothing(lab: LabPaths) -> None:
 
 def leftovers(paths: LabPaths) -> list[str]:
     """Everything of the lab still on the box; zombies (exited, unreaped) are not processes."""
-    found = [f"netns {n}" for n in run("ip", "netns", "list").stdout.split() if
-             n.startswith(NETNS_PREFIX)]
+    found = [
+        f"netns {n}"
+        for n in run("ip", "netns", "list").stdout.split()
+        if n.startswith(NETNS_PREFIX)
+    ]
     links = json.loads(run("ip", "-j", "link", "show").stdout)
-    found += [f"link {link['ifname']}" for link in links
-              if link["ifname"].startswith((BRIDGE_PREFIX, VETH_PREFIX))]
+    found += [
+        f"link {link['ifname']}"
+        for link in links
+        if link["ifname"].startswith((BRIDGE_PREFIX, VETH_PREFIX))
+    ]
     with open("/proc/self/mounts") as mounts:
-        found += [f"mount {line.split()[1]}" for line in mounts
-                  if line.split()[1].startswith(str(paths.root))]
-    found += [f"route {r}" for r in run("ip", "route", "show", "proto", ROUTE_PROTO
-                                        ).stdout.splitlines()]
-    found += [f"route {r}" for r in run("ip", "route", "show", "table", TABLE,
-                                        check=False).stdout.splitlines()]
+        found += [
+            f"mount {line.split()[1]}"
+            for line in mounts
+            if line.split()[1].startswith(str(paths.root))
+        ]
+    found += [
+        f"route {r}" for r in run("ip", "route", "show", "proto", ROUTE_PROTO).stdout.splitlines()
+    ]
+    found += [
+        f"route {r}"
+        for r in run("ip", "route", "show", "table", TABLE, check=False).stdout.splitlines()
+    ]
     found += [f"rule {r}" for r in run("ip", "rule").stdout.splitlines() if r.startswith(RULE_PREF)]
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -117,10 +161,22 @@ def leftovers(paths: LabPaths) -> list[str]:
     return found
 
 
+def test_the_box_clock_was_not_stepped_by_the_lab(
+    first_deploy: DeployTotals, clock_at_start: float
+) -> None:
+    # roles/base sets every machine's time zone: a machine able to set the box's
+    # clock would have warped it by the zone's offset (seen: -3 h for Istanbul).
+    assert abs(wall_minus_monotonic() - clock_at_start) < 5
+
+
 def test_up_recovers_after_being_killed_midway(lab: LabPaths) -> None:
     bimkit("lab", "down")
-    process = subprocess.Popen([str(BIN / "bimkit"), "lab", "up"], cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [str(BIN / "bimkit"), "lab", "up"],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and process.poll() is None:
         started = list(lab.machines.glob("*/nspawn.pid")) if lab.machines.is_dir() else []

@@ -1,0 +1,103 @@
+"""roles/base: what each host gets, computed from inventory data without a host."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bimkit.inventory import plan_inventory
+from bimkit.model.load import load_estate
+from bimkit.templates import HEADER
+from roles.base.plan import APT_PROXY, CHRONY_CONTAINER, SYSLOG_FORWARD, BaseVars, plan_base
+from tests.conftest import REPO
+
+DATA = {
+    name: data for entries in plan_inventory(load_estate(REPO)).values() for name, data in entries
+}
+
+
+def data(name: str, **changes: Any) -> dict[str, Any]:
+    return {**DATA[name], **changes}
+
+
+def test_workstations_follow_both_dcs_for_time() -> None:
+    plan = plan_base("zabita-ws01", data("zabita-ws01"), in_container=False)
+    assert "server 10.21.17.10 iburst\nserver 10.21.33.10 iburst\n" in plan.chrony.content
+
+
+def test_primary_dc_follows_upstream_and_the_other_dc_not_itself() -> None:
+    chrony = plan_base("dc1", data("dc1"), in_container=False).chrony.content
+    assert "server 0.tr.pool.ntp.org iburst" in chrony
+    assert "server 10.21.33.10 iburst" in chrony
+    assert "10.21.17.10" not in chrony
+
+
+def test_log_server_does_not_forward_to_itself() -> None:
+    plan = plan_base("log1", data("log1"), in_container=False)
+    assert plan.syslog_forward is None and SYSLOG_FORWARD in plan.absent
+    forward = plan_base("fs1", data("fs1"), in_container=False).syslog_forward
+    assert forward is not None
+    assert 'target="10.21.17.12" port="514" protocol="tcp"' in forward.content
+
+
+def test_apt_proxy_file_only_when_the_estate_has_a_proxy() -> None:
+    assert plan_base("fs1", data("fs1"), in_container=False).apt_proxy is None
+    assert APT_PROXY in plan_base("fs1", data("fs1"), in_container=False).absent
+    proxied = plan_base("fs1", data("fs1", apt_proxy="http://10.21.17.1:3152"), False)
+    assert proxied.apt_proxy is not None
+    assert proxied.apt_proxy.content.endswith('Acquire::http::Proxy "http://10.21.17.1:3152";\n')
+
+
+def test_chrony_keeps_time_without_setting_the_clock_only_in_containers() -> None:
+    assert plan_base("fs1", data("fs1"), in_container=False).chrony_container is None
+    dropin = plan_base("fs1", data("fs1"), in_container=True).chrony_container
+    assert dropin is not None and "chronyd -x" in dropin.content
+    assert CHRONY_CONTAINER not in plan_base("fs1", data("fs1"), in_container=True).absent
+
+
+def test_etc_hosts_lists_the_estate_but_not_the_host_twice() -> None:
+    hosts = plan_base("fs1", data("fs1"), in_container=False).hosts.content
+    assert "127.0.1.1\tfs1.ad.kayapinar.bel.tr fs1\n" in hosts
+    assert "10.21.17.10\tdc1.ad.kayapinar.bel.tr dc1\n" in hosts
+    assert "\tfs1.ad" not in hosts.replace("127.0.1.1\tfs1.ad", "")
+
+
+def test_sudoers_for_the_admin_group_is_read_only() -> None:
+    sudoers = plan_base("fs1", data("fs1"), in_container=False).sudoers
+    assert (sudoers.path, sudoers.mode) == ("/etc/sudoers.d/bim-admins", "440")
+    assert sudoers.content.endswith("%bim-admins ALL=(ALL:ALL) ALL\n")
+
+
+def test_tunables_can_be_overridden_by_host_data() -> None:
+    plan = plan_base("fs1", data("fs1", admin_group="sistem", ssh_max_auth_tries=5), False)
+    assert plan.sudoers.path == "/etc/sudoers.d/sistem"
+    assert "MaxAuthTries 5\n" in plan.sshd.content
+    assert BaseVars.from_data({}).admin_group == "bim-admins"
+
+
+def test_every_managed_file_says_it_is_managed() -> None:
+    plan = plan_base("fs1", data("fs1", apt_proxy="http://x:1"), in_container=True)
+    files = [
+        plan.apt_proxy,
+        plan.hosts,
+        plan.chrony,
+        plan.chrony_container,
+        plan.auto_upgrades,
+        plan.syslog_forward,
+        plan.sshd,
+        plan.sudoers,
+    ]
+    for managed in files:
+        assert managed is not None and HEADER in managed.content.splitlines()[0], managed.path
+
+
+def test_rendering_is_deterministic() -> None:
+    assert plan_base("fs1", data("fs1"), True) == plan_base("fs1", data("fs1"), True)
+
+
+def test_missing_data_is_an_error_not_an_empty_value() -> None:
+    broken = data("fs1")
+    del broken["realm"]
+    with pytest.raises(KeyError):
+        plan_base("fs1", broken, in_container=False)
