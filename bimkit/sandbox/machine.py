@@ -184,6 +184,13 @@ def start(spec: MachineSpec) -> int:
             start_new_session=True,  # outlives the bimkit command that started it
         )
     spec.pid_file.write_text(str(process.pid), encoding="utf-8")
+    # Until the child has exec'd, its command line is ours: wait, so that a
+    # check right after `start` does not take a starting machine for a dead one.
+    deadline = time.monotonic() + 10
+    while not _boots(process.pid, spec.root):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise MachineError(_boot_failure(spec, "systemd-nspawn did not start"))
+        time.sleep(0.01)
     return process.pid
 
 
