@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,15 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_PARTS = ("estate.yaml", "sites", "directory", "group_data")
+
+
+def run_tool(
+    argv: list[str], env: Mapping[str, str], cwd: Path = REPO, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run one of bimkit's command-line tools as an admin would; never raises on failure."""
+    return subprocess.run(
+        argv, cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 class EstateData:

@@ -51,8 +51,9 @@ def test_removing_a_machine_leaves_no_process_mount_or_disk(isolated: MachineSpe
     pid = machine.start(isolated)
     machine.wait_booted(isolated)
     machine.remove(isolated)
-    assert not Path(f"/proc/{pid}/cmdline").exists() or not Path(
-        f"/proc/{pid}/cmdline").read_bytes()
+    assert (
+        not Path(f"/proc/{pid}/cmdline").exists() or not Path(f"/proc/{pid}/cmdline").read_bytes()
+    )
     assert not machine.is_mounted(isolated.root)
     assert not isolated.home.exists()
 

@@ -11,7 +11,7 @@ import pytest
 
 from bimkit.model.load import load_estate
 from bimkit.settings import required_secrets
-from tests.conftest import REPO, EstateData
+from tests.conftest import REPO, EstateData, run_tool
 from tests.unit.test_inventory import run_pyinfra
 from tests.unit.test_validation import setter
 
@@ -23,15 +23,7 @@ def bimkit(
 ) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("BIMKIT_")}
     environment.update({"COLUMNS": "200", **(env or {})})
-    return subprocess.run(
-        [BIMKIT, *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_tool([BIMKIT, *args], environment, cwd=cwd)
 
 
 def test_validate_summarises_a_valid_estate() -> None:

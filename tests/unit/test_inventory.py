@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bimkit.inventory import plan_inventory
 from bimkit.model.load import load_estate
-from tests.conftest import REPO, EstateData
+from tests.conftest import REPO, EstateData, run_tool
 from tests.unit.test_validation import setter
 
 PYINFRA = str(Path(sys.executable).with_name("pyinfra"))
@@ -60,16 +60,7 @@ def test_host_data_is_plain_json_without_secret_looking_keys() -> None:
 
 
 def run_pyinfra(data_root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "BIMKIT_DATA": str(data_root)}
-    return subprocess.run(
-        [PYINFRA, "inventory.py", *args],
-        cwd=REPO,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_tool([PYINFRA, "inventory.py", *args], {**os.environ, "BIMKIT_DATA": str(data_root)})
 
 
 def test_pyinfra_reads_the_groups_from_inventory_py(estate_data: EstateData) -> None:
