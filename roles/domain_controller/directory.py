@@ -1,0 +1,207 @@
+"""Directory as code: what Active Directory should hold, and the steps from what it holds.
+
+Pure. `desired_directory` reads the estate; the DC role reads the current
+state from the DC; `plan_directory` compares the two and returns actions
+that the role applies (and that `--dry` lists).
+
+Scope: bimkit manages only what lives under its own OUs (departments,
+groups, leavers). Built-in and hand-made accounts elsewhere — Administrator,
+krbtgt, service accounts — are never touched. Nobody is ever deleted: a
+person removed from the data is disabled, taken out of bimkit's groups and
+moved to the leavers OU, because their files and records are handed over first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bimkit.model.estate import Estate
+
+UNITS_OU = "Birimler"
+"""Parent OU of the departments' OUs."""
+GROUPS_OU = "Gruplar"
+"""OU of the security groups that are not departments."""
+LEAVERS_OU = "Ayrilanlar"
+"""OU of disabled accounts of people no longer in the data."""
+
+
+def base_dn(realm: str) -> str:
+    """`ad.kayapinar.bel.tr` -> `DC=ad,DC=kayapinar,DC=bel,DC=tr`."""
+    return ",".join(f"DC={label}" for label in realm.split("."))
+
+
+@dataclass(frozen=True)
+class User:
+    """An account as bimkit wants it (desired) or as the DC has it (current)."""
+
+    username: str
+    ou: str
+    """DN of the OU the account lives in."""
+    enabled: bool
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    """LDAP attributes bimkit owns: givenName, sn, displayName, mail, department, ..."""
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    ou: str
+    description: str
+    members: frozenset[str]
+    """Usernames."""
+
+
+@dataclass(frozen=True)
+class Directory:
+    base: str
+    ous: tuple[str, ...]
+    """OU DNs, parents before children."""
+    groups: Mapping[str, Group]
+    users: Mapping[str, User]
+
+    def manages(self, dn: str) -> bool:
+        """True for objects under bimkit's own OUs."""
+        return any(dn.endswith(f"OU={ou},{self.base}") for ou in (UNITS_OU, GROUPS_OU, LEAVERS_OU))
+
+
+def desired_directory(estate: Estate) -> Directory:
+    """The OUs, groups and accounts the estate's directory data asks for."""
+    base = base_dn(estate.config.realm)
+
+    def department_ou(department_id: str) -> str:
+        path = estate.department_path(department_id)
+        return ",".join([*(f"OU={d.id}" for d in reversed(path)), f"OU={UNITS_OU}", base])
+
+    ous = [f"OU={UNITS_OU},{base}", f"OU={GROUPS_OU},{base}", f"OU={LEAVERS_OU},{base}"]
+    ous += sorted((department_ou(d) for d in estate.departments), key=lambda dn: dn.count(","))
+
+    users = {}
+    members: dict[str, set[str]] = {d: set() for d in estate.departments}
+    members.update({g: set() for g in estate.groups})
+    for member in estate.members:
+        person = member.person
+        department = estate.departments[person.department]
+        attributes = {
+            "givenName": person.given_name,
+            "sn": person.family_name,
+            "displayName": member.display_name,
+            "mail": member.email,
+            "department": department.name,
+            "employeeID": person.id,
+        }
+        if person.title:
+            attributes["title"] = person.title
+        if person.extension is not None:
+            attributes["telephoneNumber"] = str(person.extension)
+        users[member.username] = User(
+            username=member.username,
+            ou=department_ou(person.department),
+            enabled=person.active,
+            attributes=attributes,
+        )
+        for department_id in (d.id for d in estate.department_path(person.department)):
+            members[department_id].add(member.username)
+        for group in person.groups:
+            members[group].add(member.username)
+
+    groups = {
+        d.id: Group(d.id, department_ou(d.id), d.name, frozenset(members[d.id]))
+        for d in estate.departments.values()
+    }
+    groups.update(
+        {
+            g.name: Group(
+                g.name, f"OU={GROUPS_OU},{base}", g.description, frozenset(members[g.name])
+            )
+            for g in estate.groups.values()
+        }
+    )
+    return Directory(base=base, ous=tuple(ous), groups=groups, users=users)
+
+
+class Step(StrEnum):
+    create_ou = "create OU"
+    create_group = "create group"
+    create_user = "create user"
+    update_user = "update user"
+    move_user = "move user"
+    enable_user = "enable user"
+    disable_user = "disable user"
+    add_member = "add member"
+    remove_member = "remove member"
+
+
+@dataclass(frozen=True)
+class Action:
+    step: Step
+    target: str
+    """The OU DN, group name or username acted on."""
+    details: tuple[tuple[str, str], ...] = ()
+    """What changes: attribute -> new value, `ou` -> new OU, `member` -> username."""
+
+    def __str__(self) -> str:
+        extra = ", ".join(f"{key}={value}" for key, value in self.details)
+        return f"{self.step} {self.target}" + (f" ({extra})" if extra else "")
+
+
+def plan_directory(desired: Directory, current: Directory) -> list[Action]:
+    """The actions that turn `current` into `desired`, in an order that can be applied.
+
+    Attributes bimkit does not own are left alone; so are accounts outside its OUs.
+    """
+    actions = [Action(Step.create_ou, ou) for ou in desired.ous if ou not in current.ous]
+    actions += [
+        Action(Step.create_group, name, (("ou", group.ou),))
+        for name, group in desired.groups.items()
+        if name not in current.groups
+    ]
+    leavers = f"OU={LEAVERS_OU},{desired.base}"
+    for username, want in sorted(desired.users.items()):
+        have = current.users.get(username)
+        if have is None:
+            details = (
+                ("ou", want.ou),
+                ("enabled", str(want.enabled).lower()),
+                *sorted(want.attributes.items()),
+            )
+            actions.append(Action(Step.create_user, username, details))
+            continue
+        if not desired.manages(have.ou) and have.ou != want.ou:
+            continue  # a hand-made account of the same name: not bimkit's to change
+        changed = tuple(
+            (key, value)
+            for key, value in sorted(want.attributes.items())
+            if have.attributes.get(key) != value
+        )
+        if changed:
+            actions.append(Action(Step.update_user, username, changed))
+        if have.ou != want.ou:
+            actions.append(Action(Step.move_user, username, (("ou", want.ou),)))
+        if have.enabled != want.enabled:
+            actions.append(
+                Action(Step.enable_user if want.enabled else Step.disable_user, username)
+            )
+    gone = sorted(
+        username
+        for username, have in current.users.items()
+        if username not in desired.users and current.manages(have.ou)
+    )
+    for username in gone:
+        have = current.users[username]
+        if have.enabled:
+            actions.append(Action(Step.disable_user, username))
+        if have.ou != leavers:
+            actions.append(Action(Step.move_user, username, (("ou", leavers),)))
+    for name, group in sorted(desired.groups.items()):
+        had = current.groups[name].members if name in current.groups else frozenset()
+        actions += [
+            Action(Step.add_member, name, (("member", user),))
+            for user in sorted(group.members - had)
+        ]
+        actions += [
+            Action(Step.remove_member, name, (("member", user),))
+            for user in sorted(had - group.members)
+        ]
+    return actions
