@@ -55,6 +55,7 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         "dns_servers": [str(address) for address in estate.dns_servers],
         "ntp_servers": [str(address) for address in estate.ntp_servers],
         "ntp_upstream": list(config.ntp_upstream),
+        "dns_forwarders": [str(address) for address in config.dns_forwarders],
         "syslog_servers": [str(address) for address in estate.syslog_servers],
         "dr_site": config.dr_site,
         "peers": [

@@ -87,7 +87,14 @@ def required_secrets(estate: Estate) -> list[SecretSpec]:
 
 
 def secrets_dir() -> Path:
-    return Path(os.environ.get("BIMKIT_SECRETS_DIR") or DEFAULT_SECRETS_DIR)
+    """BIMKIT_SECRETS_DIR; else, with BIMKIT_LAB set, the lab's own; else /etc/bimkit/secrets."""
+    if os.environ.get("BIMKIT_SECRETS_DIR"):
+        return Path(os.environ["BIMKIT_SECRETS_DIR"])
+    if os.environ.get("BIMKIT_LAB"):
+        from bimkit.lab.state import LabPaths
+
+        return LabPaths.from_env().secrets
+    return DEFAULT_SECRETS_DIR
 
 
 def refuse_readable_files(directory: Path) -> None:

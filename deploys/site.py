@@ -6,7 +6,9 @@ pyinfra inventory.py deploys/site.py --limit site_zabita
 
 from pyinfra import host
 
-from roles import base
+from roles import base, domain_controller
 
 if host.data.get("os") == "debian":
     base.apply()
+    if host.data.get("dc_role") == "primary":
+        domain_controller.apply()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import time
@@ -37,6 +38,7 @@ from bimkit.sandbox.network import (
     link_names,
 )
 from bimkit.sandbox.network import netns_names as all_netns
+from bimkit.settings import SecretSpec, required_secrets
 
 Report = Callable[[str], None]
 
@@ -106,6 +108,20 @@ def ensure_ssh_key(paths: LabPaths) -> str:
     return paths.ssh_key.with_suffix(".pub").read_text(encoding="utf-8").strip()
 
 
+def generate_lab_secrets(paths: LabPaths, specs: list[SecretSpec]) -> None:
+    """A random value for every secret the estate needs and the lab lacks (0600, kept)."""
+    paths.secrets.mkdir(parents=True, exist_ok=True, mode=0o700)
+    paths.secrets.chmod(0o700)
+    for spec in specs:
+        path = paths.secrets / spec.name
+        if not path.exists():
+            # Upper, lower, digit and symbol: meets AD's default complexity rule.
+            value = "Lab-" + secrets.token_urlsafe(18) + "-9a"
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(value + "\n")
+
+
 def up(
     estate: Estate, sites: list[str] | None, paths: LabPaths, report: Report
 ) -> list[MachineStatus]:
@@ -119,6 +135,7 @@ def up(
         )
     refuse_overlapping_supernet(plan.supernet)
     public_key = ensure_ssh_key(paths)
+    generate_lab_secrets(paths, required_secrets(estate))
     report("image: Debian 13 (built once, about a minute)")
     image = ensure_image(paths.cache, ImageRecipe())
 

@@ -45,6 +45,11 @@ class LabPaths:
         return self.root / "ssh" / "config"
 
     @property
+    def secrets(self) -> Path:
+        """Secrets the lab generated for itself (never real ones)."""
+        return self.root / "secrets"
+
+    @property
     def apt_proxy(self) -> Path:
         return self.root / "apt-cacher-ng"
 

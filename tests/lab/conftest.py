@@ -57,6 +57,7 @@ class DeployTotals:
     changed: int
     errors: int
     unchanged: int
+    output: str
 
 
 def deploy_site() -> DeployTotals:
@@ -64,10 +65,11 @@ def deploy_site() -> DeployTotals:
     result = run(
         str(BIN / "pyinfra"), "inventory.py", "deploys/site.py", "-y", env={"BIMKIT_LAB": "1"}
     )
-    match = re.search(r"Grand total\s+\d+\s+(\S+)\s+(\S+)\s+(\S+)", result.stdout + result.stderr)
+    output = result.stdout + result.stderr
+    match = re.search(r"Grand total\s+\d+\s+(\S+)\s+(\S+)\s+(\S+)", output)
     assert match, f"no results table in pyinfra's output:\n{result.stdout[-2000:]}"
     changed, errors, unchanged = (0 if value == "-" else int(value) for value in match.groups())
-    return DeployTotals(changed, errors, unchanged)
+    return DeployTotals(changed, errors, unchanged, output)
 
 
 @pytest.fixture(scope="session")

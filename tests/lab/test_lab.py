@@ -89,7 +89,53 @@ def test_base_role_converges_every_host(first_deploy: DeployTotals) -> None:
 def test_second_deploy_reports_no_changes(first_deploy: DeployTotals) -> None:
     again = deploy_site()
     assert (again.changed, again.errors) == (0, 0)
-    assert again.unchanged == first_deploy.changed + first_deploy.unchanged
+    # One operation fewer: the realm is provisioned once and then left alone.
+    assert again.unchanged == first_deploy.changed + first_deploy.unchanged - 1
+
+
+def test_no_lab_secret_appears_in_deploy_output(first_deploy: DeployTotals, lab: LabPaths) -> None:
+    values = {path.name: path.read_text().strip() for path in lab.secrets.iterdir()}
+    assert values
+    assert [name for name, value in values.items() if value in first_deploy.output] == []
+
+
+def test_primary_dc_issues_kerberos_tickets_to_another_site(
+    first_deploy: DeployTotals, lab: LabPaths
+) -> None:
+    realm = ESTATE.config.realm.upper()
+    dc1 = ESTATE.primary_dc.address
+    krb5 = (
+        f"[libdefaults]\n    default_realm = {realm}\n    dns_lookup_kdc = false\n"
+        f"[realms]\n    {realm} = {{\n        kdc = {dc1}\n    }}\n"
+    )
+    bimkit(
+        "lab",
+        "ssh",
+        "zabita-ws01",
+        "--",
+        "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq krb5-user </dev/null "
+        f"&& printf '{krb5}' > /tmp/krb5.conf",
+    )
+    password = (lab.secrets / "ad_admin_password").read_text()
+    result = subprocess.run(
+        [
+            str(BIN / "bimkit"),
+            "lab",
+            "ssh",
+            "zabita-ws01",
+            "--",
+            "KRB5_CONFIG=/tmp/krb5.conf KRB5CCNAME=/tmp/cc kinit",
+            f"administrator@{realm}",
+            "&& KRB5_CONFIG=/tmp/krb5.conf KRB5CCNAME=/tmp/cc klist",
+        ],
+        input=password,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"Default principal: administrator@{realm}" in result.stdout
 
 
 def test_base_state_holds_on_every_host(first_deploy: DeployTotals, lab: LabPaths) -> None:
@@ -107,6 +153,22 @@ def test_base_state_holds_on_every_host(first_deploy: DeployTotals, lab: LabPath
     )
     assert result.returncode == 0, result.stdout[-4000:]
     assert f"{9 * len(LINUX_HOSTS)} passed" in result.stdout
+
+
+def test_primary_dc_state_holds(first_deploy: DeployTotals, lab: LabPaths) -> None:
+    result = run(
+        str(BIN / "pytest"),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/specs/test_domain_controller.py",
+        f"--ssh-config={lab.ssh_config}",
+        "--hosts=ssh://dc1",
+        env={"BIMKIT_LAB": "1"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "4 passed" in result.stdout
 
 
 def nspawn_pids(paths: LabPaths) -> dict[str, str]:

@@ -1,0 +1,60 @@
+"""What a domain controller gets, from its inventory data (pure)."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+from bimkit.templates import render
+
+PACKAGES = ("samba-ad-dc", "krb5-user", "winbind", "smbclient", "ldb-tools", "bind9-host")
+PASSWORD_FILE = "/etc/bimkit/ad_admin_password"
+"""Root-only copy of the Administrator password on the DC (secret `ad_admin_password`)."""
+HELPER = "/usr/local/sbin/bimkit-samba-tool"
+"""Runs samba-tool with a password from a file, never in argv (files/domain_controller)."""
+SAM_LDB = "/var/lib/samba/private/sam.ldb"
+FILE_SERVER_UNITS = ("smbd", "nmbd", "winbind")
+"""The member-server daemons; an AD DC runs `samba-ad-dc` instead."""
+
+
+def provision_command(data: Mapping[str, Any]) -> str:
+    """Provision the realm on the primary DC; refuses when a domain already exists."""
+    argv = [
+        HELPER,
+        PASSWORD_FILE,
+        "--adminpass",
+        "domain",
+        "provision",
+        f"--realm={data['realm'].upper()}",
+        f"--domain={data['netbios_domain']}",
+        "--server-role=dc",
+        "--dns-backend=SAMBA_INTERNAL",
+        f"--host-ip={data['address']}",
+        "--use-rfc2307",
+    ]
+    forwarders = " ".join(data.get("dns_forwarders", []))
+    if forwarders:
+        argv.append(f"--option=dns forwarder = {forwarders}")
+    # The test makes a second provision over a live domain impossible, even if
+    # the fact that guards this step were wrong.
+    return (
+        f"test ! -e {SAM_LDB} && systemctl stop {' '.join(FILE_SERVER_UNITS)} "
+        f"&& rm -f /etc/samba/smb.conf && {shlex.join(argv)}"
+    )
+
+
+def krb5_conf(data: Mapping[str, Any]) -> str:
+    return render(
+        "domain_controller/krb5.conf.j2", realm=data["realm"].upper(), dns_domain=data["realm"]
+    )
+
+
+def resolv_conf(data: Mapping[str, Any]) -> str:
+    """A DC asks itself first, then the other DCs."""
+    others = [address for address in data["dns_servers"] if address != data["address"]]
+    return render(
+        "domain_controller/resolv.conf.j2",
+        dns_domain=data["realm"],
+        nameservers=["127.0.0.1", *others],
+    )

@@ -1,0 +1,42 @@
+"""Operations the roles share."""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from collections.abc import Generator
+from io import StringIO
+from typing import Any
+
+from pyinfra.api.command import FileUploadCommand, StringCommand
+from pyinfra.api.operation import operation
+from pyinfra.context import host
+from pyinfra.facts.files import Sha256File
+
+from bimkit.settings import SecretSpec, load_secrets
+
+
+@operation()
+def secret_file(secret: str, path: str) -> Generator[Any, None, None]:
+    """Put the value of secret `secret` into `path` (mode 0600, its folder 0700).
+
+    + secret: name of the secret (see `bimkit secrets check`)
+    + path: where the host keeps it, e.g. /etc/bimkit/ad_admin_password
+
+    Unlike `files.put`, the value never appears in a diff, an argument or a
+    log: it is read on the control machine here, compared by hash, and
+    uploaded through a temporary file inside the 0700 folder.
+
+        secret_file(name="AD admin password", secret="ad_admin_password",
+                    path="/etc/bimkit/ad_admin_password")
+    """
+    value = load_secrets([SecretSpec(secret, "", host.name)]).get(secret) + "\n"
+    if host.get_fact(Sha256File, path=path) == hashlib.sha256(value.encode()).hexdigest():
+        host.noop(f"secret `{secret}` is in place")
+        return
+    folder = posixpath.dirname(path)
+    yield StringCommand("install", "-d", "-m", "700", "-o", "root", "-g", "root", folder)
+    yield FileUploadCommand(
+        StringIO(value), path, remote_temp_filename=posixpath.join(folder, ".bimkit-upload")
+    )
+    yield StringCommand("chmod", "600", path)
