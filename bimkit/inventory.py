@@ -67,6 +67,7 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         data["apt_proxy"] = config.apt_proxy
     if host.has(Role.primary_dc) or host.has(Role.additional_dc):
         data["dc_role"] = "primary" if host.has(Role.primary_dc) else "additional"
+        data["primary_dc_address"] = str(estate.primary_dc.address)
     if host.os is OsFamily.debian:
         data["ssh_hostname"] = str(host.address)
     return data

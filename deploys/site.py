@@ -10,5 +10,5 @@ from roles import base, domain_controller
 
 if host.data.get("os") == "debian":
     base.apply()
-    if host.data.get("dc_role") == "primary":
+    if host.data.get("dc_role"):
         domain_controller.apply()

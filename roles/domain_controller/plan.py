@@ -44,6 +44,50 @@ def provision_command(data: Mapping[str, Any]) -> str:
     )
 
 
+def wait_for_primary_command(data: Mapping[str, Any], seconds: int = 120) -> str:
+    """Succeeds once the primary DC answers for the realm in DNS and LDAP (fails after `seconds`).
+
+    Both: Samba's DNS server answers a few seconds before its LDAP server listens.
+    """
+    primary = data["primary_dc_address"]
+    probe = (
+        f"host -t SRV _ldap._tcp.{data['realm']} {primary} >/dev/null "
+        f"&& (exec 3<>/dev/tcp/{primary}/389)"
+    )
+    return shlex.join(
+        ["timeout", str(seconds), "bash", "-c", f"until {probe}; do sleep 2; done 2>/dev/null"]
+    )
+
+
+def join_command(data: Mapping[str, Any]) -> str:
+    """Join the realm as an additional DC, replicating from the primary.
+
+    A failed join leaves a half-made database that would look provisioned; it
+    is removed so the next run tries again from scratch.
+    """
+    argv = [
+        HELPER,
+        PASSWORD_FILE,
+        "PASSWD",
+        "domain",
+        "join",
+        data["realm"],
+        "DC",
+        "-U",
+        "Administrator",
+        f"--server={data['primary_dc_address']}",
+        "--dns-backend=SAMBA_INTERNAL",
+    ]
+    forwarders = " ".join(data.get("dns_forwarders", []))
+    if forwarders:
+        argv.append(f"--option=dns forwarder = {forwarders}")
+    rollback = "rm -rf /var/lib/samba/private/* /etc/samba/smb.conf"
+    return (
+        f"test ! -e {SAM_LDB} && rm -f /etc/samba/smb.conf "
+        f"&& {{ {shlex.join(argv)} || {{ status=$?; {rollback}; exit $status; }}; }}"
+    )
+
+
 def krb5_conf(data: Mapping[str, Any]) -> str:
     return render(
         "domain_controller/krb5.conf.j2", realm=data["realm"].upper(), dns_domain=data["realm"]
