@@ -18,6 +18,12 @@ FILE_SERVER_UNITS = ("smbd", "nmbd", "winbind")
 """The member-server daemons; an AD DC runs `samba-ad-dc` instead."""
 
 
+def forwarder_options(data: Mapping[str, Any]) -> list[str]:
+    """smb.conf's `dns forwarder` for a new DC: where the DC sends names outside the realm."""
+    forwarders = " ".join(data.get("dns_forwarders", []))
+    return [f"--option=dns forwarder = {forwarders}"] if forwarders else []
+
+
 def provision_command(data: Mapping[str, Any]) -> str:
     """Provision the realm on the primary DC; refuses when a domain already exists."""
     argv = [
@@ -33,9 +39,7 @@ def provision_command(data: Mapping[str, Any]) -> str:
         f"--host-ip={data['address']}",
         "--use-rfc2307",
     ]
-    forwarders = " ".join(data.get("dns_forwarders", []))
-    if forwarders:
-        argv.append(f"--option=dns forwarder = {forwarders}")
+    argv += forwarder_options(data)
     # The test makes a second provision over a live domain impossible, even if
     # the fact that guards this step were wrong.
     return (
@@ -78,9 +82,7 @@ def join_command(data: Mapping[str, Any]) -> str:
         f"--server={data['primary_dc_address']}",
         "--dns-backend=SAMBA_INTERNAL",
     ]
-    forwarders = " ".join(data.get("dns_forwarders", []))
-    if forwarders:
-        argv.append(f"--option=dns forwarder = {forwarders}")
+    argv += forwarder_options(data)
     rollback = "rm -rf /var/lib/samba/private/* /etc/samba/smb.conf"
     return (
         f"test ! -e {SAM_LDB} && rm -f /etc/samba/smb.conf "
