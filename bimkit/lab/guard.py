@@ -114,7 +114,3 @@ def remove_guard(ip_forward_before: str | None) -> None:
     if ip_forward_before is not None:
         IP_FORWARD.write_text(ip_forward_before + "\n", encoding="utf-8")
 
-
-def guard_installed() -> bool:
-    out = run(["ip", "-j", "route", "show", "proto", ROUTE_PROTO]).stdout
-    return bool(json.loads(out or "[]"))

@@ -10,7 +10,6 @@ from typing import Any
 
 from bimkit.errors import BimkitError
 from bimkit.inventory import HostEntry
-from bimkit.lab import aptproxy
 from bimkit.lab.state import LabPaths, LabState
 
 
@@ -29,7 +28,7 @@ def lab_groups(groups: dict[str, list[HostEntry]], paths: LabPaths) -> dict[str,
             "ssh_key": str(paths.ssh_key),
             "ssh_known_hosts_file": str(paths.known_hosts),
             "ssh_strict_host_key_checking": "yes",
-            "apt_proxy": f"http://{machine.gateway}:{aptproxy.PORT}",
+            "apt_proxy": f"http://{machine.gateway}:{state.apt_proxy_port}",
         }
 
     return {
