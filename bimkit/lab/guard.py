@@ -113,4 +113,3 @@ def remove_guard(ip_forward_before: str | None) -> None:
     run(["ip", "route", "flush", "proto", ROUTE_PROTO], check=False)
     if ip_forward_before is not None:
         IP_FORWARD.write_text(ip_forward_before + "\n", encoding="utf-8")
-
