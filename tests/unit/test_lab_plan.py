@@ -125,6 +125,8 @@ def test_image_hash_follows_the_recipe() -> None:
 
 
 def test_lab_without_root_says_so_in_one_line_and_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """geteuid is faked: this box's Python lives under /root, which an unprivileged
+    user cannot enter, so a real non-root run cannot start the interpreter here."""
     monkeypatch.setattr(lab.os, "geteuid", lambda: 1000)
     for command in (["lab", "up"], ["lab", "down"]):
         result = CliRunner().invoke(
@@ -137,6 +139,7 @@ def test_lab_without_root_says_so_in_one_line_and_exits_2(monkeypatch: pytest.Mo
 
 
 def test_lab_without_nspawn_names_the_package_and_exits_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`which` is faked for systemd-nspawn only: uninstalling it would break the lab tier."""
     monkeypatch.setattr(lab.os, "geteuid", lambda: 0)
     monkeypatch.setattr(lab.shutil, "which", lambda tool: None if "nspawn" in tool else "/bin/x")
     result = CliRunner().invoke(app, ["lab", "up", "--data", str(REPO)])
