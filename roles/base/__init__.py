@@ -47,6 +47,7 @@ def apply() -> None:
 
     server.hostname(name="Hostname", hostname=plan.hostname)
     _put(plan.hosts, "Estate hosts")
+    _put(plan.resolv, "DNS through the DCs")
     server.timezone(name="Timezone", timezone=plan.timezone)
 
     chrony_conf = _put(plan.chrony, "chrony follows the DCs")

@@ -23,7 +23,14 @@ class BaseVars:
     """sshd MaxAuthTries."""
     apt_cache_seconds: int = 86400
     """apt package lists younger than this are not refreshed (keeps runs idempotent)."""
-    base_packages: tuple[str, ...] = ("tzdata", "chrony", "rsyslog", "unattended-upgrades", "sudo")
+    base_packages: tuple[str, ...] = (
+        "tzdata",
+        "chrony",
+        "rsyslog",
+        "unattended-upgrades",
+        "sudo",
+        "bind9-host",  # `host`: DNS checks by admins and by `bimkit dc health`
+    )
     """Installed on every Linux host."""
 
     @classmethod
@@ -50,6 +57,7 @@ class BasePlan:
     admin_group: str
     apt_proxy: ManagedFile | None
     hosts: ManagedFile
+    resolv: ManagedFile
     chrony: ManagedFile
     chrony_container: ManagedFile | None
     auto_upgrades: ManagedFile
@@ -72,6 +80,14 @@ def ntp_servers(data: Mapping[str, Any]) -> list[str]:
     if "dc_role" in data:
         return [*data["ntp_upstream"], *dcs]
     return dcs
+
+
+def nameservers(data: Mapping[str, Any]) -> list[str]:
+    """Every host resolves through the DCs (they forward outside names); a DC asks itself first."""
+    if "dc_role" in data:
+        others = [address for address in data["dns_servers"] if address != data["address"]]
+        return ["127.0.0.1", *others]
+    return list(data["dns_servers"])
 
 
 def plan_base(hostname: str, data: Mapping[str, Any], in_container: bool) -> BasePlan:
@@ -108,9 +124,14 @@ def plan_base(hostname: str, data: Mapping[str, Any], in_container: bool) -> Bas
                 "base/hosts.j2",
                 hostname=hostname,
                 fqdn=f"{hostname}.{data['realm']}",
+                address=data["address"],
                 dns_domain=data["realm"],
                 peers=[p for p in data["peers"] if p["name"] != hostname],
             ),
+        ),
+        resolv=ManagedFile(
+            "/etc/resolv.conf",
+            render("base/resolv.conf.j2", dns_domain=data["realm"], nameservers=nameservers(data)),
         ),
         chrony=ManagedFile(
             "/etc/chrony/chrony.conf", render("base/chrony.conf.j2", ntp_servers=ntp_servers(data))

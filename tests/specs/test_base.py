@@ -10,7 +10,7 @@ HostData = tuple[str, dict[str, Any]]
 def test_hostname_and_estate_hosts(host: Any, estate_host: HostData) -> None:
     name, data = estate_host
     hosts = host.file("/etc/hosts").content_string
-    assert f"127.0.1.1\t{name}.{data['realm']} {name}" in hosts
+    assert f"\n{data['address']}\t{name}.{data['realm']} {name}\n" in hosts
     for peer in data["peers"]:
         if peer["name"] != name:
             assert f"{peer['address']}\t{peer['name']}.{data['realm']} {peer['name']}" in hosts

@@ -33,6 +33,14 @@ def test_primary_dc_follows_upstream_and_the_other_dc_not_itself() -> None:
     assert "10.21.17.10" not in chrony
 
 
+def test_members_resolve_through_the_dcs_and_a_dc_through_itself_first() -> None:
+    member = plan_base("zabita-ws01", data("zabita-ws01"), in_container=False).resolv.content
+    assert "search ad.kayapinar.bel.tr\n" in member and "options timeout:1 attempts:2\n" in member
+    assert member.endswith("nameserver 10.21.17.10\nnameserver 10.21.33.10\n")
+    dc2 = plan_base("dc2", data("dc2"), in_container=False).resolv.content
+    assert dc2.endswith("nameserver 127.0.0.1\nnameserver 10.21.17.10\n")
+
+
 def test_log_server_does_not_forward_to_itself() -> None:
     plan = plan_base("log1", data("log1"), in_container=False)
     assert plan.syslog_forward is None and SYSLOG_FORWARD in plan.absent
@@ -58,9 +66,10 @@ def test_chrony_keeps_time_without_setting_the_clock_only_in_containers() -> Non
 
 def test_etc_hosts_lists_the_estate_but_not_the_host_twice() -> None:
     hosts = plan_base("fs1", data("fs1"), in_container=False).hosts.content
-    assert "127.0.1.1\tfs1.ad.kayapinar.bel.tr fs1\n" in hosts
+    assert "\n10.21.17.11\tfs1.ad.kayapinar.bel.tr fs1\n" in hosts
+    assert "127.0.1.1\t" not in hosts
     assert "10.21.17.10\tdc1.ad.kayapinar.bel.tr dc1\n" in hosts
-    assert "\tfs1.ad" not in hosts.replace("127.0.1.1\tfs1.ad", "")
+    assert hosts.count("\tfs1.ad") == 1
 
 
 def test_sudoers_for_the_admin_group_is_read_only() -> None:
@@ -81,6 +90,7 @@ def test_every_managed_file_says_it_is_managed() -> None:
     files = [
         plan.apt_proxy,
         plan.hosts,
+        plan.resolv,
         plan.chrony,
         plan.chrony_container,
         plan.auto_upgrades,
