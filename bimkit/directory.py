@@ -13,9 +13,11 @@ moved to the leavers OU, because their files and records are handed over first.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from bimkit.model.estate import Estate
 
@@ -153,7 +155,7 @@ def plan_directory(desired: Directory, current: Directory) -> list[Action]:
     """
     actions = [Action(Step.create_ou, ou) for ou in desired.ous if ou not in current.ous]
     actions += [
-        Action(Step.create_group, name, (("ou", group.ou),))
+        Action(Step.create_group, name, (("ou", group.ou), ("description", group.description)))
         for name, group in desired.groups.items()
         if name not in current.groups
     ]
@@ -205,3 +207,49 @@ def plan_directory(desired: Directory, current: Directory) -> list[Action]:
             for user in sorted(had - group.members)
         ]
     return actions
+
+
+def directory_state(directory: Directory) -> dict[str, Any]:
+    """`directory` as plain JSON values, in the form `bimkit-directory state` prints."""
+    return {
+        "base": directory.base,
+        "ous": list(directory.ous),
+        "groups": {
+            name: {"ou": g.ou, "description": g.description, "members": sorted(g.members)}
+            for name, g in directory.groups.items()
+        },
+        "users": {
+            name: {"ou": u.ou, "enabled": u.enabled, "attributes": dict(u.attributes)}
+            for name, u in directory.users.items()
+        },
+    }
+
+
+def directory_from_state(state: Mapping[str, Any]) -> Directory:
+    """The Directory in `state` (from `directory_state` or `bimkit-directory state`)."""
+    return Directory(
+        base=state["base"],
+        ous=tuple(state["ous"]),
+        groups={
+            name: Group(name, group["ou"], group["description"], frozenset(group["members"]))
+            for name, group in state["groups"].items()
+        },
+        users={
+            name: User(name, user["ou"], user["enabled"], dict(user["attributes"]))
+            for name, user in state["users"].items()
+        },
+    )
+
+
+def empty_directory(realm: str) -> Directory:
+    """A domain not provisioned yet: nothing bimkit manages exists."""
+    return Directory(base=base_dn(realm), ous=(), groups={}, users={})
+
+
+def actions_json(actions: list[Action]) -> str:
+    """What `bimkit-directory apply` reads on the DC."""
+    return json.dumps(
+        [{"step": str(a.step), "target": a.target, "details": a.details} for a in actions],
+        ensure_ascii=False,
+        indent=1,
+    )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bimkit.directory import desired_directory, directory_state
+from bimkit.model.addressing import reverse_zones
 from bimkit.model.estate import Estate, PlacedHost
 from bimkit.model.schema import OsFamily, Role
 
@@ -68,6 +70,15 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
     if host.has(Role.primary_dc) or host.has(Role.additional_dc):
         data["dc_role"] = "primary" if host.has(Role.primary_dc) else "additional"
         data["primary_dc_address"] = str(estate.primary_dc.address)
+        data["ntp_clients"] = str(config.supernet)
+    if host.has(Role.primary_dc):
+        # The primary applies these; the other DCs get them by replication.
+        data["directory"] = directory_state(desired_directory(estate))
+        # Password and lockout policy; named so that no key looks like a secret.
+        data["account_policy"] = config.password_policy.model_dump()
+        data["reverse_zones"] = reverse_zones(
+            vlan.subnet for site in estate.sites.values() for vlan in site.vlans.values()
+        )
     if host.os is OsFamily.debian:
         data["ssh_hostname"] = str(host.address)
     return data

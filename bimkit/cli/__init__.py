@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.text import Text
 
-from bimkit.cli import estate, lab, secrets
+from bimkit.cli import dc, estate, lab, secrets
 from bimkit.cli.output import stderr
 from bimkit.errors import BimkitError
 
@@ -21,6 +21,7 @@ app = typer.Typer(
 estate.register(app)
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(lab.app, name="lab")
+app.add_typer(dc.app, name="dc")
 
 
 def main() -> None:

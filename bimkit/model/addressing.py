@@ -6,6 +6,7 @@ the rule; the validator adds the file and path.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Network
 
 from bimkit.model.schema import Role, VlanKind, VlanSpec, VlanTemplate
@@ -95,3 +96,22 @@ def default_vlan(roles: list[Role]) -> VlanKind:
     if Role.workstation in roles:
         return VlanKind.data
     return VlanKind.servers
+
+
+def reverse_zones(subnets: Iterable[IPv4Network]) -> list[str]:
+    """The in-addr.arpa zones that hold PTR records for `subnets`, on octet boundaries.
+
+    A /23 needs two /24 zones; a /16 or larger, /16 zones.
+    """
+    zones: set[IPv4Network] = set()
+    for subnet in subnets:
+        prefix = 16 if subnet.prefixlen <= 16 else 24
+        if subnet.prefixlen <= prefix:
+            zones.update(subnet.subnets(new_prefix=prefix))
+        else:
+            zones.add(subnet.supernet(new_prefix=prefix))
+    return [
+        ".".join(reversed(str(zone.network_address).split(".")[: zone.prefixlen // 8]))
+        + ".in-addr.arpa"
+        for zone in sorted(zones)
+    ]

@@ -95,6 +95,25 @@ def check_plan(config: EstateConfig) -> list[Problem]:
                     )
                 )
         laid_out.append((subnet, index))
+    policy = config.password_policy
+    if policy.lockout_window_minutes > policy.lockout_minutes:
+        problems.append(
+            Problem(
+                ESTATE_FILE,
+                "password_policy.lockout_window_minutes",
+                f"the lockout window ({policy.lockout_window_minutes} min) must not be longer "
+                f"than the lockout itself ({policy.lockout_minutes} min); AD refuses it",
+            )
+        )
+    if 0 < policy.max_age_days <= policy.min_age_days:
+        problems.append(
+            Problem(
+                ESTATE_FILE,
+                "password_policy.max_age_days",
+                f"passwords would expire ({policy.max_age_days} days) before they may be "
+                f"changed ({policy.min_age_days} days)",
+            )
+        )
     return problems
 
 

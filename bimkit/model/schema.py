@@ -175,6 +175,23 @@ class BackupPolicy(Strict):
     )
 
 
+class PasswordPolicy(Strict):
+    """The domain's password and lockout policy, applied on the primary DC."""
+
+    min_length: int = Field(12, ge=8, le=20, description="shortest password accepted")
+    complexity: bool = Field(True, description="require three of: upper, lower, digit, symbol")
+    history_length: int = Field(24, ge=0, le=24, description="earlier passwords not reusable")
+    min_age_days: int = Field(1, ge=0, le=998, description="days before a password may change")
+    max_age_days: int = Field(180, ge=0, le=999, description="days a password lasts; 0: forever")
+    lockout_threshold: int = Field(
+        5, ge=0, le=999, description="failed logons before lockout; 0: never lock out"
+    )
+    lockout_minutes: int = Field(30, ge=1, le=99999, description="how long a lockout lasts")
+    lockout_window_minutes: int = Field(
+        30, ge=1, le=99999, description="failed logons are counted over this window"
+    )
+
+
 class EstateConfig(Strict):
     """`estate.yaml`: what holds for the whole municipality."""
 
@@ -207,6 +224,9 @@ class EstateConfig(Strict):
     )
     vlan_plan: list[VlanTemplate] = Field(
         min_length=1, description="layout of every VLAN kind inside a site block"
+    )
+    password_policy: PasswordPolicy = Field(
+        default_factory=PasswordPolicy, description="domain password and lockout policy"
     )
     backup_policies: dict[Name, BackupPolicy] = Field(
         default_factory=dict, description="per protected service"

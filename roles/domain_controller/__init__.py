@@ -2,8 +2,8 @@
 
 The primary DC provisions the realm once (a live domain is never provisioned
 again); an additional DC joins it and replicates. Both run samba-ad-dc and
-serve DNS. Directory sync (`directory.py` plans it), SYSVOL sync and health
-checks come next.
+serve DNS. The primary applies directory/ (planned by `bimkit.directory`);
+the other DCs get it by replication.
 """
 
 from __future__ import annotations
@@ -15,16 +15,23 @@ from pyinfra.api.deploy import deploy
 from pyinfra.context import host
 from pyinfra.operations import apt, files, server, systemd
 
+from bimkit.directory import directory_from_state
+from roles.domain_controller import operations
 from roles.domain_controller.facts import SambaProvisioned
 from roles.domain_controller.plan import (
+    CHRONY_DC_CONF,
+    DIRECTORY_HELPER,
     FILE_SERVER_UNITS,
     HELPER,
+    NTP_SIGND_SOCKET,
     PACKAGES,
     PASSWORD_FILE,
+    SMB_CONF,
+    chrony_dc_conf,
+    dns_forwarder_line,
     join_command,
     krb5_conf,
     provision_command,
-    resolv_conf,
     wait_for_primary_command,
 )
 from roles.operations import secret_file
@@ -49,24 +56,20 @@ def apply() -> None:
         name="systemd sees the masks", _if=lambda: any(mask.did_change() for mask in masks)
     )
     apt.packages(name="Samba AD DC packages", packages=list(PACKAGES))
-    files.put(
-        name=f"samba-tool without passwords in argv ({HELPER})",
-        src=str(FILES / "bimkit-samba-tool"),
-        dest=HELPER,
-        mode="755",
-    )
+    for helper in (HELPER, DIRECTORY_HELPER):
+        files.put(
+            name=f"bimkit's helper {helper}",
+            src=str(FILES / Path(helper).name),
+            dest=helper,
+            mode="755",
+        )
     secret_file(name="AD Administrator password", secret="ad_admin_password", path=PASSWORD_FILE)
-    # Before a join the realm must resolve (through the primary) and Kerberos must know it.
+    # Before a join the realm must resolve (roles/base points resolv.conf at the DCs)
+    # and Kerberos must know it.
     files.put(
         name="Kerberos client (/etc/krb5.conf)",
         src=StringIO(krb5_conf(data)),
         dest="/etc/krb5.conf",
-        mode="644",
-    )
-    files.put(
-        name="DNS client asks the DCs (/etc/resolv.conf)",
-        src=StringIO(resolv_conf(data)),
-        dest="/etc/resolv.conf",
         mode="644",
     )
 
@@ -78,6 +81,18 @@ def apply() -> None:
             server.shell(name=f"Provision realm {realm}", commands=[provision_command(data)])
         systemd.service(
             name="samba-ad-dc running (primary)", service="samba-ad-dc", running=True, enabled=True
+        )
+        # Only on the primary: the other DCs get these by replication.
+        operations.password_policy(
+            name="Password and lockout policy from estate.yaml", policy=data["account_policy"]
+        )
+        operations.reverse_zones(
+            name="Reverse DNS zones for every site subnet", zones=data["reverse_zones"]
+        )
+        operations.directory(
+            name="Directory from directory/ (OUs, groups, accounts)",
+            desired=directory_from_state(data["directory"]),
+            realm=data["realm"],
         )
     # pyinfra orders operations per host and merges the hosts' sequences. An
     # operation every DC shares puts the primary's start before any join.
@@ -95,3 +110,25 @@ def apply() -> None:
             running=True,
             enabled=True,
         )
+    operations.dns_forwarders(
+        name=f"DNS forwarders from estate.yaml ({SMB_CONF})", line=dns_forwarder_line(data)
+    )
+    # chrony (roles/base) serves the estate's time from the DCs, signed for domain members.
+    signd = files.directory(
+        name=f"chrony may use Samba's NTP signing socket ({NTP_SIGND_SOCKET})",
+        path=NTP_SIGND_SOCKET,
+        group="_chrony",
+        mode="750",
+    )
+    chrony_conf = files.put(
+        name=f"chrony serves time, signed for domain members ({CHRONY_DC_CONF})",
+        src=StringIO(chrony_dc_conf(data)),
+        dest=CHRONY_DC_CONF,
+        mode="644",
+    )
+    systemd.service(
+        name="chrony restarted for the DC settings",
+        service="chrony",
+        restarted=True,
+        _if=lambda: chrony_conf.did_change() or signd.did_change(),
+    )

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
 from pyinfra.api.facts import FactBase
 
+from bimkit.dc_health import SRV_RECORDS, fsmo_owners
 from roles.domain_controller.plan import SAM_LDB
+
+DIRECTORY_HELPER_SOURCE = (
+    Path(__file__).resolve().parents[2] / "files" / "domain_controller" / "bimkit-directory"
+)
 
 
 class SambaProvisioned(FactBase[bool]):
@@ -18,3 +28,126 @@ class SambaProvisioned(FactBase[bool]):
 
     def process(self, output: list[str]) -> bool:
         return output == ["yes"]
+
+
+class DirectoryState(FactBase[dict[str, Any] | None]):
+    """The directory as the DC holds it (`bimkit-directory state`), None before provisioning.
+
+    {"base": "DC=ad,...", "ous": [...], "groups": {...}, "users": {...}}
+    """
+
+    def command(self) -> str:
+        # The reader travels with the fact: facts are gathered before any
+        # operation runs, so the installed helper may not be there yet.
+        source = DIRECTORY_HELPER_SOURCE.read_text()
+        return (
+            f"test -e {SAM_LDB} || {{ echo null; exit 0; }}; python3 -c {shlex.quote(source)} state"
+        )
+
+    def process(self, output: list[str]) -> dict[str, Any] | None:
+        state: dict[str, Any] | None = json.loads("\n".join(output))
+        return state
+
+
+class PasswordSettings(FactBase[dict[str, str] | None]):
+    """`samba-tool domain passwordsettings show` as label -> value; None before provisioning.
+
+    {"Minimum password length": "12", "Password complexity": "on", ...}
+    """
+
+    def command(self) -> str:
+        return f"test -e {SAM_LDB} && samba-tool domain passwordsettings show || echo none"
+
+    def process(self, output: list[str]) -> dict[str, str] | None:
+        if output == ["none"]:
+            return None
+        pairs = (line.rsplit(": ", 1) for line in output if ": " in line)
+        return {label.strip(): value.strip() for label, value in pairs}
+
+
+class DnsZones(FactBase[list[str] | None]):
+    """Names of the DNS zones the local Samba AD holds; None before provisioning.
+
+    ["ad.kayapinar.bel.tr", "16.21.10.in-addr.arpa", ...]
+    """
+
+    def command(self) -> str:
+        return (
+            f"test -e {SAM_LDB} || {{ echo none; exit 0; }}; "
+            f"ldbsearch --cross-ncs -H {SAM_LDB} '(objectClass=dnsZone)' name "
+            "| sed -n 's/^name: //p'"
+        )
+
+    def process(self, output: list[str]) -> list[str] | None:
+        return None if output == ["none"] else sorted(output)
+
+
+def _reporting(command: str) -> str:
+    """`command` that never fails: its exit code first, then its output and errors."""
+    return f'out=$({command} 2>&1); echo "exit=$?"; printf "%s\\n" "$out"'
+
+
+def _report(output: list[str]) -> tuple[int, list[str]]:
+    return int(output[0].removeprefix("exit=")), output[1:]
+
+
+class ReplicationStatus(FactBase[dict[str, Any]]):
+    """`samba-tool drs showrepl --json` on a DC (judged by `bimkit.dc_health.replication`).
+
+    {"exit": 0, "report": {"repsFrom": [{"NC dn": "...", "consecutive failures": 0}]}, "error": ""}
+    """
+
+    def command(self) -> str:
+        return _reporting("samba-tool drs showrepl --json")
+
+    def process(self, output: list[str]) -> dict[str, Any]:
+        exit_code, lines = _report(output)
+        if exit_code:
+            return {"exit": exit_code, "report": None, "error": " ".join(lines)[-500:]}
+        return {"exit": 0, "report": json.loads("\n".join(lines)), "error": ""}
+
+
+class DatabaseCheck(FactBase[dict[str, Any]]):
+    """`samba-tool dbcheck` on a DC: its exit code and last lines (read-only: no --fix).
+
+    {"exit": 0, "output": ["Checked 3812 objects (0 errors)"]}
+    """
+
+    def command(self) -> str:
+        return _reporting("samba-tool dbcheck") + " | tail -n 21"
+
+    def process(self, output: list[str]) -> dict[str, Any]:
+        exit_code, lines = _report(output)
+        return {"exit": exit_code, "output": lines}
+
+
+class FsmoRoles(FactBase[dict[str, Any]]):
+    """FSMO role -> the DC holding it (lower case), from `samba-tool fsmo show`.
+
+    {"exit": 0, "owners": {"PdcEmulationMasterRole": "dc1", ...}, "error": ""}
+    """
+
+    def command(self) -> str:
+        return _reporting("samba-tool fsmo show")
+
+    def process(self, output: list[str]) -> dict[str, Any]:
+        exit_code, lines = _report(output)
+        error = "" if exit_code == 0 else " ".join(lines)[-500:]
+        return {"exit": exit_code, "owners": fsmo_owners(lines), "error": error}
+
+
+class SrvRecords(FactBase[dict[str, bool]]):
+    """Which of the realm's SRV records resolve on this host, through its own resolvers.
+
+    {"_ldap._tcp": true, "_kerberos._udp": true, ...}
+    """
+
+    def command(self, realm: str) -> str:
+        return "; ".join(
+            f"host -t SRV {shlex.quote(f'{record}.{realm}')} >/dev/null 2>&1 "
+            f"&& echo '{record} yes' || echo '{record} no'"
+            for record in SRV_RECORDS
+        )
+
+    def process(self, output: list[str]) -> dict[str, bool]:
+        return {record: answer == "yes" for record, answer in (line.split() for line in output)}

@@ -13,6 +13,15 @@ PASSWORD_FILE = "/etc/bimkit/ad_admin_password"
 """Root-only copy of the Administrator password on the DC (secret `ad_admin_password`)."""
 HELPER = "/usr/local/sbin/bimkit-samba-tool"
 """Runs samba-tool with a password from a file, never in argv (files/domain_controller)."""
+DIRECTORY_HELPER = "/usr/local/sbin/bimkit-directory"
+"""Reads and applies directory changes on the primary DC (files/domain_controller)."""
+HANDOVER_FILE = "/var/lib/bimkit/handover/initial-passwords.tsv"
+"""New accounts' initial passwords, root-only on the primary DC, for the admins to hand over."""
+NTP_SIGND_SOCKET = "/var/lib/samba/ntp_signd"
+"""Where samba-ad-dc signs NTP replies for domain members (chrony's ntpsigndsocket)."""
+CHRONY_DC_CONF = "/etc/chrony/conf.d/bimkit-dc.conf"
+SMB_CONF = "/etc/samba/smb.conf"
+FORWARDER_PATTERN = r"^\s*dns forwarder\s*=.*$"
 SAM_LDB = "/var/lib/samba/private/sam.ldb"
 FILE_SERVER_UNITS = ("smbd", "nmbd", "winbind")
 """The member-server daemons; an AD DC runs `samba-ad-dc` instead."""
@@ -20,8 +29,8 @@ FILE_SERVER_UNITS = ("smbd", "nmbd", "winbind")
 
 def forwarder_options(data: Mapping[str, Any]) -> list[str]:
     """smb.conf's `dns forwarder` for a new DC: where the DC sends names outside the realm."""
-    forwarders = " ".join(data.get("dns_forwarders", []))
-    return [f"--option=dns forwarder = {forwarders}"] if forwarders else []
+    line = dns_forwarder_line(data)
+    return [f"--option={line.strip()}"] if line else []
 
 
 def provision_command(data: Mapping[str, Any]) -> str:
@@ -96,11 +105,72 @@ def krb5_conf(data: Mapping[str, Any]) -> str:
     )
 
 
-def resolv_conf(data: Mapping[str, Any]) -> str:
-    """A DC asks itself first, then the other DCs."""
-    others = [address for address in data["dns_servers"] if address != data["address"]]
-    return render(
-        "domain_controller/resolv.conf.j2",
-        dns_domain=data["realm"],
-        nameservers=["127.0.0.1", *others],
+PASSWORD_SETTINGS = {
+    # policy field -> (samba-tool option, label in `passwordsettings show`)
+    "complexity": ("--complexity", "Password complexity"),
+    "history_length": ("--history-length", "Password history length"),
+    "min_length": ("--min-pwd-length", "Minimum password length"),
+    "min_age_days": ("--min-pwd-age", "Minimum password age (days)"),
+    "max_age_days": ("--max-pwd-age", "Maximum password age (days)"),
+    "lockout_minutes": ("--account-lockout-duration", "Account lockout duration (mins)"),
+    "lockout_threshold": ("--account-lockout-threshold", "Account lockout threshold (attempts)"),
+    "lockout_window_minutes": (
+        "--reset-account-lockout-after",
+        "Reset account lockout after (mins)",
+    ),
+}
+"""How the estate's password_policy maps onto `samba-tool domain passwordsettings`."""
+
+
+def password_settings_options(
+    policy: Mapping[str, Any], shown: Mapping[str, str] | None
+) -> list[str]:
+    """The `passwordsettings set` options that make the domain follow `policy`.
+
+    `shown` is what `passwordsettings show` printed (label -> value), None
+    for a domain not provisioned yet: then every option is set.
+    """
+    options = []
+    for field, (option, label) in PASSWORD_SETTINGS.items():
+        value = policy[field]
+        wanted = ("on" if value else "off") if isinstance(value, bool) else str(value)
+        if shown is None or shown.get(label) != wanted:
+            options.append(f"{option}={wanted}")
+    return options
+
+
+def password_settings_command(options: list[str]) -> str:
+    """One command for every option: samba-tool checks the lockout window against the
+    lockout duration, so setting them one by one could be refused halfway."""
+    return shlex.join(["samba-tool", "domain", "passwordsettings", "set", *options])
+
+
+def zone_create_command(zone: str) -> str:
+    """Create a DNS zone over RPC, authenticated as Administrator (password from its file)."""
+    return shlex.join(
+        [
+            HELPER,
+            PASSWORD_FILE,
+            "PASSWD",
+            "dns",
+            "zonecreate",
+            "127.0.0.1",
+            zone,
+            "-U",
+            "Administrator",
+        ]
     )
+
+
+def chrony_dc_conf(data: Mapping[str, Any]) -> str:
+    return render(
+        "domain_controller/chrony-dc.conf.j2",
+        ntp_clients=data["ntp_clients"],
+        signd_socket=NTP_SIGND_SOCKET,
+    )
+
+
+def dns_forwarder_line(data: Mapping[str, Any]) -> str | None:
+    """smb.conf's `dns forwarder` line for the data's forwarders (None: no forwarders)."""
+    forwarders = " ".join(data.get("dns_forwarders", []))
+    return f"\tdns forwarder = {forwarders}" if forwarders else None

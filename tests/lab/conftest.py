@@ -60,11 +60,15 @@ class DeployTotals:
     output: str
 
 
-def deploy_site() -> DeployTotals:
-    """`pyinfra inventory.py deploys/site.py -y` against the lab; its grand totals."""
-    result = run(
-        str(BIN / "pyinfra"), "inventory.py", "deploys/site.py", "-y", env={"BIMKIT_LAB": "1"}
-    )
+def deploy_site(*options: str, data: Path | None = None) -> DeployTotals:
+    """`pyinfra inventory.py deploys/site.py -y` against the lab; its grand totals.
+
+    `data`: a folder of estate data other than the repository's (BIMKIT_DATA).
+    """
+    env = {"BIMKIT_LAB": "1"}
+    if data:
+        env["BIMKIT_DATA"] = str(data)
+    result = run(str(BIN / "pyinfra"), "inventory.py", "deploys/site.py", "-y", *options, env=env)
     output = result.stdout + result.stderr
     match = re.search(r"Grand total\s+\d+\s+(\S+)\s+(\S+)\s+(\S+)", output)
     assert match, f"no results table in pyinfra's output:\n{result.stdout[-2000:]}"

@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from bimkit.lab.guard import ROUTE_PROTO, RULE_PREF, TABLE
 from bimkit.lab.lab import status
 from bimkit.lab.plan import BRIDGE_PREFIX, NETNS_PREFIX, VETH_PREFIX
 from bimkit.lab.state import LabPaths
 from bimkit.model.load import load_estate
+from roles.domain_controller.plan import HANDOVER_FILE
 from tests.conftest import REPO
 from tests.lab.conftest import (
     BIN,
@@ -99,43 +104,48 @@ def test_no_lab_secret_appears_in_deploy_output(first_deploy: DeployTotals, lab:
     assert [name for name, value in values.items() if value in first_deploy.output] == []
 
 
-def test_primary_dc_issues_kerberos_tickets_to_another_site(
-    first_deploy: DeployTotals, lab: LabPaths
-) -> None:
+def kinit_at_zabita(principal: str, answers: str) -> subprocess.CompletedProcess[str]:
+    """`kinit principal` on zabita-ws01 (another site than the DCs), `answers` on its stdin."""
     realm = ESTATE.config.realm.upper()
     dc1 = ESTATE.primary_dc.address
     krb5 = (
         f"[libdefaults]\n    default_realm = {realm}\n    dns_lookup_kdc = false\n"
-        f"[realms]\n    {realm} = {{\n        kdc = {dc1}\n    }}\n"
+        f"[realms]\n    {realm} = {{\n        kdc = {dc1}\n        kpasswd_server = {dc1}\n    }}\n"
     )
     bimkit(
         "lab",
         "ssh",
         "zabita-ws01",
         "--",
-        "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq krb5-user </dev/null "
+        "{ dpkg -s krb5-user >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive "
+        "apt-get install -y -qq krb5-user </dev/null; } "
         f"&& printf '{krb5}' > /tmp/krb5.conf",
     )
-    password = (lab.secrets / "ad_admin_password").read_text()
-    result = subprocess.run(
+    environment = "KRB5_CONFIG=/tmp/krb5.conf KRB5CCNAME=/tmp/cc"
+    return subprocess.run(
         [
             str(BIN / "bimkit"),
             "lab",
             "ssh",
             "zabita-ws01",
             "--",
-            "KRB5_CONFIG=/tmp/krb5.conf KRB5CCNAME=/tmp/cc kinit",
-            f"administrator@{realm}",
-            "&& KRB5_CONFIG=/tmp/krb5.conf KRB5CCNAME=/tmp/cc klist",
+            f"{environment} kinit {principal}@{realm} && {environment} klist",
         ],
-        input=password,
+        input=answers,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_primary_dc_issues_kerberos_tickets_to_another_site(
+    first_deploy: DeployTotals, lab: LabPaths
+) -> None:
+    password = (lab.secrets / "ad_admin_password").read_text()
+    result = kinit_at_zabita("administrator", password)
     assert result.returncode == 0, result.stderr
-    assert f"Default principal: administrator@{realm}" in result.stdout
+    assert f"Default principal: administrator@{ESTATE.config.realm.upper()}" in result.stdout
 
 
 def test_base_state_holds_on_every_host(first_deploy: DeployTotals, lab: LabPaths) -> None:
@@ -173,29 +183,118 @@ def test_domain_controller_state_holds(first_deploy: DeployTotals, lab: LabPaths
     assert "9 passed, 1 skipped" in result.stdout, result.stdout[-2000:]
 
 
-def test_a_user_made_on_the_primary_replicates_to_the_additional_dc(
-    first_deploy: DeployTotals,
+NEWCOMER = "cagri.isikli"
+"""Added to the data by `changed_directory`."""
+INACTIVE = "huseyin.aslan"
+"""Set `active: false` by `changed_directory`."""
+LEAVER = "zeynep.kilic"
+"""Removed from the data by `changed_directory`."""
+PROMOTED = "ramazan.ozdemir"
+"""Given a new title by `changed_directory`."""
+BASE_DN = ",".join(f"DC={label}" for label in ESTATE.config.realm.split("."))
+
+
+@pytest.fixture(scope="module")
+def changed_directory(
+    first_deploy: DeployTotals, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    """A copy of the estate's data where people join, leave, go inactive and change title.
+
+    Afterwards dc1 is deployed from the real data again.
+    """
+    data = tmp_path_factory.mktemp("estate")
+    for name in ("estate.yaml", "sites", "directory"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, data / name)
+        else:
+            shutil.copy(source, data / name)
+    people = (data / "directory" / "people.yaml").read_text().splitlines()
+    edited = []
+    for line in people:
+        if 'id: "1103"' in line:  # Zeynep Kılıç leaves
+            continue
+        if 'id: "1102"' in line:
+            line = line.replace("}", ", active: false}")
+        if 'id: "1104"' in line:
+            line = line.replace("title: Zabıta Memuru", "title: Zabıta Komiseri")
+        edited.append(line)
+    edited.append(
+        '  - {id: "9001", given_name: Çağrı, family_name: Işıklı, department: zabita, '
+        "title: Zabıta Memuru, extension: 3199}"
+    )
+    (data / "directory" / "people.yaml").write_text("\n".join(edited) + "\n")
+    try:
+        yield data
+    finally:
+        restored = deploy_site("--limit", "dc1")
+        assert restored.errors == 0
+
+
+def samba_user(host: str, username: str) -> dict[str, str]:
+    shown = bimkit(
+        "lab", "ssh", host, "--", "samba-tool", "user", "show", username,
+        "--attributes=distinguishedName,displayName,title,userAccountControl,pwdLastSet",
+    )  # fmt: skip
+    return dict(line.split(": ", 1) for line in shown.stdout.splitlines() if ": " in line)
+
+
+def test_dry_run_lists_directory_changes_and_changes_nothing(changed_directory: Path) -> None:
+    dry = run(
+        str(BIN / "pyinfra"), "inventory.py", "deploys/site.py", "--limit", "dc1", "--dry",
+        env={"BIMKIT_LAB": "1", "BIMKIT_DATA": str(changed_directory)},
+    )  # fmt: skip
+    output = dry.stdout + dry.stderr
+    for expected in (
+        f"directory: create user {NEWCOMER}",
+        f"directory: disable user {INACTIVE}",
+        f"directory: disable user {LEAVER}",
+        f"directory: move user {LEAVER} (ou=OU=Ayrilanlar,{BASE_DN})",
+        f"directory: update user {PROMOTED} (title=Zabıta Komiseri)",
+        f"directory: remove member zabita (member={LEAVER})",
+    ):
+        assert expected in output, output[-3000:]
+    absent = bimkit("lab", "ssh", "dc1", "--", "samba-tool", "user", "show", NEWCOMER, check=False)
+    assert absent.returncode != 0
+
+
+def test_directory_changes_reach_both_dcs(changed_directory: Path) -> None:
+    applied = deploy_site("--limit", "dc1", data=changed_directory)
+    assert (applied.changed, applied.errors) == (1, 0), applied.output[-3000:]
+    bimkit("lab", "ssh", "dc2", "--", "samba-tool", "drs", "replicate", "dc2", "dc1", BASE_DN)
+    for dc in ("dc1", "dc2"):
+        newcomer = samba_user(dc, NEWCOMER)
+        assert newcomer["displayName"] == "Çağrı Işıklı"
+        assert newcomer["distinguishedName"].endswith(f"OU=zabita,OU=Birimler,{BASE_DN}")
+        assert newcomer["pwdLastSet"] == "0", "must change the password at next logon"
+        assert int(samba_user(dc, INACTIVE)["userAccountControl"]) & 0x2, f"{INACTIVE} on {dc}"
+        leaver = samba_user(dc, LEAVER)
+        assert int(leaver["userAccountControl"]) & 0x2
+        assert leaver["distinguishedName"] == f"CN={LEAVER},OU=Ayrilanlar,{BASE_DN}"
+        assert samba_user(dc, PROMOTED)["title"] == "Zabıta Komiseri"
+    again = deploy_site("--limit", "dc1", data=changed_directory)
+    assert (again.changed, again.errors) == (0, 0)
+
+
+def test_new_account_logs_on_once_with_the_handed_over_password(
+    changed_directory: Path,
 ) -> None:
-    """Made with samba-tool: bimkit's directory sync is planned but not applied yet."""
-    missing = bimkit(
-        "lab", "ssh", "dc2", "--", "samba-tool", "user", "show", "replika.deneme", check=False
+    """The initial password is in the 0600 hand-over file only, and must be changed at logon."""
+    listing = bimkit("lab", "ssh", "dc1", "--", "stat", "-c", "%a %U", HANDOVER_FILE)
+    assert listing.stdout.split() == ["600", "root"]
+    handover = bimkit("lab", "ssh", "dc1", "--", "cat", HANDOVER_FILE).stdout
+    password = next(
+        line.split("\t")[2] for line in handover.splitlines() if line.split("\t")[1] == NEWCOMER
     )
-    assert missing.returncode != 0, "the user must not exist before the test makes it"
-    bimkit(
-        "lab",
-        "ssh",
-        "dc1",
-        "--",
-        "samba-tool",
-        "user",
-        "add",
-        "replika.deneme",
-        "--random-password",
-    )
-    base = ",".join(f"DC={label}" for label in ESTATE.config.realm.split("."))
-    bimkit("lab", "ssh", "dc2", "--", "samba-tool", "drs", "replicate", "dc2", "dc1", base)
-    shown = bimkit("lab", "ssh", "dc2", "--", "samba-tool", "user", "show", "replika.deneme")
-    assert "sAMAccountName: replika.deneme" in shown.stdout
+    wrong = kinit_at_zabita(NEWCOMER, "not-the-password\n")
+    assert wrong.returncode != 0
+    assert "expired" not in (wrong.stdout + wrong.stderr).lower()
+    new_password = "Yeni-Parola-2026!"
+    first_logon = kinit_at_zabita(NEWCOMER, f"{password}\n{new_password}\n{new_password}\n")
+    assert "expired" in (first_logon.stdout + first_logon.stderr).lower()
+    assert first_logon.returncode == 0, first_logon.stderr
+    assert f"Default principal: {NEWCOMER}@" in first_logon.stdout
+    assert kinit_at_zabita(NEWCOMER, f"{new_password}\n").returncode == 0
 
 
 def nspawn_pids(paths: LabPaths) -> dict[str, str]:

@@ -12,6 +12,7 @@ from bimkit.model.addressing import (
     gateway,
     host_address,
     planned_subnet,
+    reverse_zones,
     site_block,
     vlan_subnet,
 )
@@ -90,3 +91,19 @@ def test_hosts_sit_in_the_vlan_their_role_suggests() -> None:
     assert default_vlan([Role.switch]) is VlanKind.management
     assert default_vlan([Role.workstation]) is VlanKind.data
     assert default_vlan([Role.primary_dc]) is VlanKind.servers
+
+
+def test_reverse_zones_cover_every_subnet_on_octet_boundaries() -> None:
+    subnets = [
+        IPv4Network("10.21.16.0/24"),
+        IPv4Network("10.21.18.0/23"),
+        IPv4Network("10.21.16.128/25"),  # inside a zone already listed
+        IPv4Network("172.16.0.0/15"),
+    ]
+    assert reverse_zones(subnets) == [
+        "16.21.10.in-addr.arpa",
+        "18.21.10.in-addr.arpa",
+        "19.21.10.in-addr.arpa",
+        "16.172.in-addr.arpa",
+        "17.172.in-addr.arpa",
+    ]

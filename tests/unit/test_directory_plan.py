@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bimkit.model.load import load_estate
-from roles.domain_controller.directory import (
+from bimkit.directory import (
     Action,
     Directory,
     Step,
@@ -13,6 +12,7 @@ from roles.domain_controller.directory import (
     desired_directory,
     plan_directory,
 )
+from bimkit.model.load import load_estate
 from tests.conftest import REPO, EstateData
 from tests.unit.test_validation import setter
 

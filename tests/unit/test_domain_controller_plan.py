@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import ast
 import shlex
 
+from bimkit.directory import desired_directory
 from bimkit.inventory import plan_inventory
 from bimkit.model.load import load_estate
 from roles.domain_controller.plan import (
+    HANDOVER_FILE,
     HELPER,
+    NTP_SIGND_SOCKET,
     PASSWORD_FILE,
+    PASSWORD_SETTINGS,
     SAM_LDB,
+    chrony_dc_conf,
+    dns_forwarder_line,
     join_command,
     krb5_conf,
+    password_settings_command,
+    password_settings_options,
     provision_command,
-    resolv_conf,
     wait_for_primary_command,
+    zone_create_command,
 )
 from tests.conftest import REPO
 
@@ -43,13 +52,6 @@ def test_kerberos_realm_is_the_upper_case_dns_realm() -> None:
     assert ".ad.kayapinar.bel.tr = AD.KAYAPINAR.BEL.TR" in conf
 
 
-def test_a_dc_resolves_through_itself_then_the_other_dcs() -> None:
-    conf = resolv_conf(DATA["dc1"])
-    assert "search ad.kayapinar.bel.tr\n" in conf and "options timeout:1 attempts:2\n" in conf
-    assert conf.endswith("nameserver 127.0.0.1\nnameserver 10.21.33.10\n")
-    assert "nameserver 10.21.17.10" in resolv_conf(DATA["dc2"])
-
-
 def test_joining_waits_for_the_primary_and_passes_the_password_in_the_environment() -> None:
     wait = wait_for_primary_command(DATA["dc2"])
     assert wait.startswith("timeout 120 bash -c ")
@@ -71,3 +73,89 @@ def test_a_failed_join_is_rolled_back_so_the_next_run_retries() -> None:
         "|| { status=$?; rm -rf /var/lib/samba/private/* /etc/samba/smb.conf; exit $status; }"
         in command
     )
+
+
+def helper_constant(name: str) -> object:
+    """A constant of the DC's directory helper, which runs there without bimkit installed."""
+    source = (REPO / "files" / "domain_controller" / "bimkit-directory").read_text()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == name:
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{name} not in the helper")
+
+
+def test_the_directory_helper_agrees_with_the_role() -> None:
+    assert helper_constant("HANDOVER") == HANDOVER_FILE
+    every_attribute = {
+        key
+        for user in desired_directory(load_estate(REPO)).users.values()
+        for key in user.attributes
+    }
+    assert set(helper_constant("OWNED_ATTRIBUTES")) == every_attribute  # type: ignore[arg-type]
+
+
+SHOWN_DEFAULTS = {
+    # `samba-tool domain passwordsettings show` right after a provision (Samba 4.22)
+    "Password complexity": "on",
+    "Store plaintext passwords": "off",
+    "Password history length": "24",
+    "Minimum password length": "7",
+    "Minimum password age (days)": "1",
+    "Maximum password age (days)": "42",
+    "Account lockout duration (mins)": "30",
+    "Account lockout threshold (attempts)": "0",
+    "Reset account lockout after (mins)": "30",
+}
+
+
+def test_password_policy_sets_only_what_differs_from_the_domain() -> None:
+    policy = DATA["dc1"]["account_policy"]
+    assert password_settings_options(policy, SHOWN_DEFAULTS) == [
+        "--min-pwd-length=12",
+        "--max-pwd-age=180",
+        "--account-lockout-threshold=5",
+    ]
+    converged = {
+        **SHOWN_DEFAULTS,
+        "Minimum password length": "12",
+        "Maximum password age (days)": "180",
+        "Account lockout threshold (attempts)": "5",
+    }
+    assert password_settings_options(policy, converged) == []
+    off = password_settings_options({**policy, "complexity": False}, converged)
+    assert off == ["--complexity=off"]
+
+
+def test_password_policy_sets_everything_on_a_domain_not_provisioned_yet() -> None:
+    options = password_settings_options(DATA["dc1"]["account_policy"], None)
+    assert len(options) == len(PASSWORD_SETTINGS)
+    assert password_settings_command(options).startswith(
+        "samba-tool domain passwordsettings set --complexity=on "
+    )
+
+
+def test_only_the_primary_carries_what_replicates() -> None:
+    for key in ("directory", "account_policy", "reverse_zones"):
+        assert key in DATA["dc1"] and key not in DATA["dc2"], key
+    zones = DATA["dc1"]["reverse_zones"]
+    assert "16.21.10.in-addr.arpa" in zones and "50.21.10.in-addr.arpa" in zones
+    assert len(zones) == len(set(zones))
+
+
+def test_zones_are_made_over_rpc_with_the_password_in_the_environment() -> None:
+    words = shlex.split(zone_create_command("16.21.10.in-addr.arpa"))
+    assert words[:3] == [HELPER, PASSWORD_FILE, "PASSWD"]
+    assert words[3:] == [
+        "dns", "zonecreate", "127.0.0.1", "16.21.10.in-addr.arpa", "-U", "Administrator"
+    ]  # fmt: skip
+
+
+def test_dcs_serve_signed_time_to_the_estate() -> None:
+    conf = chrony_dc_conf(DATA["dc2"])
+    assert "\nallow 10.21.0.0/16\n" in conf
+    assert f"\nntpsigndsocket {NTP_SIGND_SOCKET}\n" in conf
+
+
+def test_dns_forwarder_line_follows_the_data() -> None:
+    assert dns_forwarder_line(DATA["dc1"]) == "\tdns forwarder = 195.175.39.39 195.175.39.40"
+    assert dns_forwarder_line({**DATA["dc1"], "dns_forwarders": []}) is None

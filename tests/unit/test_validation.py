@@ -64,6 +64,30 @@ def roles(site_index: int, roles: list[str]) -> Change:
 CASES: list[tuple[str, str, Change, str, str, str]] = [
     # id, file changed, change, file reported, path reported, message (regex)
     (
+        "lockout-window-longer-than-lockout",
+        "estate.yaml",
+        setter("password_policy", value={"lockout_minutes": 10, "lockout_window_minutes": 15}),
+        "estate.yaml",
+        "password_policy.lockout_window_minutes",
+        r"lockout window \(15 min\) must not be longer than the lockout itself \(10 min\)",
+    ),
+    (
+        "password-expires-before-it-may-change",
+        "estate.yaml",
+        setter("password_policy", value={"min_age_days": 5, "max_age_days": 5}),
+        "estate.yaml",
+        "password_policy.max_age_days",
+        r"passwords would expire \(5 days\) before they may be changed \(5 days\)",
+    ),
+    (
+        "password-policy-too-short",
+        "estate.yaml",
+        setter("password_policy", value={"min_length": 6}),
+        "estate.yaml",
+        "password_policy.min_length",
+        r"greater than or equal to 8",
+    ),
+    (
         "vlan-subnet-outside-supernet",
         "sites/zabita.yaml",
         setter("vlans", 3, "subnet", value="192.168.7.0/24"),

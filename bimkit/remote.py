@@ -1,0 +1,64 @@
+"""Ask hosts for pyinfra facts from the CLI, outside a deploy.
+
+`bimkit dc health` and friends use the same facts that deploys use, over
+the same inventory (the lab's when BIMKIT_LAB is set), in parallel.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from pyinfra.api.config import Config
+from pyinfra.api.connect import connect_all, disconnect_all
+from pyinfra.api.exceptions import PyinfraError
+from pyinfra.api.facts import FactBase, get_facts
+from pyinfra.api.host import Host
+from pyinfra.api.inventory import Inventory
+from pyinfra.api.state import State
+
+from bimkit.inventory import HostEntry, plan_inventory
+from bimkit.model.estate import Estate
+
+
+def estate_inventory(estate: Estate) -> dict[str, list[HostEntry]]:
+    """The inventory groups deploys see: the lab's machines when BIMKIT_LAB is set."""
+    groups = plan_inventory(estate)
+    if os.environ.get("BIMKIT_LAB"):
+        from bimkit.lab.inventory import lab_groups
+        from bimkit.lab.state import LabPaths
+
+        groups = lab_groups(groups, LabPaths.from_env())
+    return groups
+
+
+class Session:
+    """Connected hosts; `unreachable` names those that did not answer, with why."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.unreachable: dict[str, str] = {
+            host.name: "SSH connection failed"
+            for host in state.inventory
+            if host not in state.activated_hosts
+        }
+
+    def facts(self, fact: type[FactBase[Any]], **arguments: Any) -> dict[str, Any]:
+        """host name -> the fact's value, for every connected host."""
+        found: dict[Host, Any] = get_facts(self.state, fact, kwargs=arguments)  # type: ignore[no-untyped-call]
+        return {host.name: value for host, value in found.items()}
+
+
+@contextmanager
+def connected(entries: list[HostEntry]) -> Iterator[Session]:
+    """Connect to `entries` in parallel; hosts that cannot be reached are reported, not raised."""
+    names = [(name, data) for name, data in entries]
+    state = State(Inventory((names, {})), Config())  # type: ignore[no-untyped-call]
+    with suppress(PyinfraError):  # none answered: Session.unreachable lists them all
+        connect_all(state)
+    try:
+        yield Session(state)
+    finally:
+        disconnect_all(state)

@@ -1,0 +1,108 @@
+"""Operations of the DC role that compare the DC's state with the data themselves."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from io import StringIO
+from typing import Any
+
+from pyinfra.api.command import FileUploadCommand, StringCommand
+from pyinfra.api.operation import operation
+from pyinfra.context import host
+from pyinfra.facts.files import FindInFile
+
+from bimkit.directory import (
+    Directory,
+    actions_json,
+    directory_from_state,
+    empty_directory,
+    plan_directory,
+)
+from roles.domain_controller.facts import DirectoryState, DnsZones, PasswordSettings
+from roles.domain_controller.plan import (
+    DIRECTORY_HELPER,
+    FORWARDER_PATTERN,
+    SMB_CONF,
+    password_settings_command,
+    password_settings_options,
+    zone_create_command,
+)
+
+logger = logging.getLogger("pyinfra")
+
+ACTIONS_FILE = "/var/lib/bimkit/directory-actions.json"
+
+
+@operation()
+def directory(desired: Directory, realm: str) -> Generator[Any, None, None]:
+    """Create, change, disable and move what `plan_directory` says, in one transaction.
+
+    + desired: the directory the estate asks for (`desired_directory`)
+    + realm: the AD realm, for a domain that is not provisioned yet
+
+    Each planned action is logged, so `pyinfra ... --dry` lists what would be
+    created, changed or disabled. New accounts' passwords are made on the DC
+    and never leave it (see files/domain_controller/bimkit-directory).
+    """
+    state = host.get_fact(DirectoryState)
+    current = directory_from_state(state) if state else empty_directory(realm)
+    actions = plan_directory(desired, current)
+    if not actions:
+        host.noop("the directory matches directory/")
+        return
+    for action in actions:
+        logger.info(f"{host.print_prefix}directory: {action}")
+    yield StringCommand("install", "-d", "-m", "700", "/var/lib/bimkit")
+    yield FileUploadCommand(StringIO(actions_json(actions)), ACTIONS_FILE)
+    yield StringCommand(DIRECTORY_HELPER, "apply", ACTIONS_FILE)
+
+
+@operation()
+def password_policy(policy: dict[str, Any]) -> Generator[Any, None, None]:
+    """Make the domain's password and lockout settings those of `policy` (estate.yaml).
+
+    + policy: `password_policy` from the estate, as in the host's data
+    """
+    options = password_settings_options(policy, host.get_fact(PasswordSettings))
+    if not options:
+        host.noop("the password policy matches estate.yaml")
+        return
+    yield password_settings_command(options)
+
+
+@operation()
+def reverse_zones(zones: list[str]) -> Generator[Any, None, None]:
+    """Create the reverse DNS zones of the estate's subnets that the DC does not hold yet.
+
+    + zones: in-addr.arpa zone names; zones not listed are left alone
+    """
+    found = host.get_fact(DnsZones)
+    held = set(found) if found else set()
+    missing = [zone for zone in zones if zone not in held]
+    if not missing:
+        host.noop("every site subnet has its reverse zone")
+        return
+    for zone in missing:
+        yield zone_create_command(zone)
+
+
+@operation()
+def dns_forwarders(line: str | None) -> Generator[Any, None, None]:
+    """Keep smb.conf's `dns forwarder` as the data says, restarting samba-ad-dc on a change.
+
+    + line: the whole `dns forwarder = ...` line, None for no forwarders
+
+    The provision writes the first one; this follows later edits of estate.yaml.
+    """
+    found = host.get_fact(FindInFile, path=SMB_CONF, pattern=FORWARDER_PATTERN)
+    if found is None:
+        host.noop(f"{SMB_CONF} is written by the provision")
+        return
+    if [found_line.strip() for found_line in found] == ([line.strip()] if line else []):
+        host.noop("DNS forwarders match estate.yaml")
+        return
+    yield StringCommand("sed", "-i", f"/{FORWARDER_PATTERN}/d", SMB_CONF)
+    if line:
+        yield StringCommand("sed", "-i", f"/^\\[global\\]/a\\{line}", SMB_CONF)
+    yield StringCommand("systemctl", "restart", "samba-ad-dc")
