@@ -43,20 +43,30 @@ def replication(host: str, status: Mapping[str, Any], other_dcs: int) -> Verdict
     if status["report"] is None:
         return Verdict(host, "replication", False, f"samba-tool drs showrepl: {status['error']}")
     links = status["report"].get("repsFrom", [])
-    failing = [
-        f"{link.get('NC dn', '?')} from {link.get('DSA', '?')}: "
-        f"{link.get('consecutive failures')} failures ({link.get('last attempt message', '')})"
-        for link in links
-        if link.get("consecutive failures", 0)
-    ]
+    failing: dict[str, list[Mapping[str, Any]]] = {}
+    for link in links:
+        if link.get("consecutive failures", 0):
+            partner = str(link.get("DSA", "?")).rsplit("\\", 1)[-1]
+            failing.setdefault(partner, []).append(link)
     if failing:
-        return Verdict(host, "replication", False, "; ".join(failing))
+        detail = "; ".join(
+            f"{len(broken)} of {len(links)} partitions failing from {partner}: "
+            + ", ".join(sorted({_error_name(link) for link in broken}))
+            for partner, broken in sorted(failing.items())
+        )
+        return Verdict(host, "replication", False, detail)
     if other_dcs and not links:
         return Verdict(
             host, "replication", False, f"no inbound link though {other_dcs} DC(s) exist"
         )
     partitions = len({link.get("NC dn") for link in links})
     return Verdict(host, "replication", True, f"{partitions} partitions, 0 failures")
+
+
+def _error_name(link: Mapping[str, Any]) -> str:
+    """`failed, result 1225 (WERR_CONNECTION_REFUSED)` -> `WERR_CONNECTION_REFUSED`."""
+    message = str(link.get("last attempt message", ""))
+    return message[message.rfind("(") + 1 : message.rfind(")")] if "(" in message else message
 
 
 def dbcheck(host: str, result: Mapping[str, Any]) -> Verdict:

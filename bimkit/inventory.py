@@ -69,6 +69,7 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         data["apt_proxy"] = config.apt_proxy
     if host.has(Role.primary_dc) or host.has(Role.additional_dc):
         data["dc_role"] = "primary" if host.has(Role.primary_dc) else "additional"
+        data["primary_dc"] = estate.primary_dc.name
         data["primary_dc_address"] = str(estate.primary_dc.address)
         data["ntp_clients"] = str(config.supernet)
     if host.has(Role.primary_dc):

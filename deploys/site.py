@@ -9,6 +9,8 @@ from pyinfra import host
 from roles import base, domain_controller
 
 if host.data.get("os") == "debian":
+    if host.data.get("dc_role"):
+        domain_controller.check_realm()
     base.apply()
     if host.data.get("dc_role"):
         domain_controller.apply()

@@ -19,7 +19,9 @@ from bimkit.directory import directory_from_state
 from roles.domain_controller import operations
 from roles.domain_controller.facts import SambaProvisioned
 from roles.domain_controller.plan import (
+    AD_BACKUP_HOOK,
     CHRONY_DC_CONF,
+    DC_CHECK,
     DIRECTORY_HELPER,
     FILE_SERVER_UNITS,
     HELPER,
@@ -31,12 +33,20 @@ from roles.domain_controller.plan import (
     dns_forwarder_line,
     join_command,
     krb5_conf,
+    primary_check_command,
     provision_command,
-    wait_for_primary_command,
 )
 from roles.operations import secret_file
 
 FILES = Path(__file__).resolve().parents[2] / "files" / "domain_controller"
+
+
+@deploy("bimkit domain controller: realm check")
+def check_realm() -> None:
+    """Run before any other role: a DC whose domain is not the estate's realm is left untouched."""
+    operations.realm_matches(
+        name=f"Samba AD serves realm {host.data.realm.upper()}", realm=host.data.realm
+    )
 
 
 @deploy("bimkit domain controller")
@@ -56,7 +66,7 @@ def apply() -> None:
         name="systemd sees the masks", _if=lambda: any(mask.did_change() for mask in masks)
     )
     apt.packages(name="Samba AD DC packages", packages=list(PACKAGES))
-    for helper in (HELPER, DIRECTORY_HELPER):
+    for helper in (HELPER, DC_CHECK, DIRECTORY_HELPER, AD_BACKUP_HOOK):
         files.put(
             name=f"bimkit's helper {helper}",
             src=str(FILES / Path(helper).name),
@@ -87,7 +97,9 @@ def apply() -> None:
             name="Password and lockout policy from estate.yaml", policy=data["account_policy"]
         )
         operations.reverse_zones(
-            name="Reverse DNS zones for every site subnet", zones=data["reverse_zones"]
+            name="Reverse DNS zones for every site subnet",
+            zones=data["reverse_zones"],
+            realm=data["realm"],
         )
         operations.directory(
             name="Directory from directory/ (OUs, groups, accounts)",
@@ -98,7 +110,7 @@ def apply() -> None:
     # operation every DC shares puts the primary's start before any join.
     server.shell(
         name="Primary DC serves the realm",
-        commands=[wait_for_primary_command(data)],
+        commands=[primary_check_command(data)],
         _if=lambda: joining,
     )
     if joining:

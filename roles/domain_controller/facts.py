@@ -10,7 +10,7 @@ from typing import Any
 from pyinfra.api.facts import FactBase
 
 from bimkit.dc_health import SRV_RECORDS, fsmo_owners
-from roles.domain_controller.plan import SAM_LDB
+from roles.domain_controller.plan import SAM_LDB, SMB_CONF
 
 DIRECTORY_HELPER_SOURCE = (
     Path(__file__).resolve().parents[2] / "files" / "domain_controller" / "bimkit-directory"
@@ -28,6 +28,20 @@ class SambaProvisioned(FactBase[bool]):
 
     def process(self, output: list[str]) -> bool:
         return output == ["yes"]
+
+
+class ServedRealm(FactBase[str | None]):
+    """The realm in this host's smb.conf (as Samba writes it, upper case); None without one.
+
+    AD.KAYAPINAR.BEL.TR
+    """
+
+    def command(self) -> str:
+        pattern = "s/^[[:space:]]*realm[[:space:]]*=[[:space:]]*//p"
+        return f"sed -n '{pattern}' {SMB_CONF} 2>/dev/null || true"
+
+    def process(self, output: list[str]) -> str | None:
+        return output[0].strip() if output else None
 
 
 class DirectoryState(FactBase[dict[str, Any] | None]):

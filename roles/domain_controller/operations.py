@@ -19,13 +19,15 @@ from bimkit.directory import (
     empty_directory,
     plan_directory,
 )
-from roles.domain_controller.facts import DirectoryState, DnsZones, PasswordSettings
+from roles.domain_controller.facts import DirectoryState, DnsZones, PasswordSettings, ServedRealm
 from roles.domain_controller.plan import (
     DIRECTORY_HELPER,
     FORWARDER_PATTERN,
     SMB_CONF,
+    dc_check_command,
     password_settings_command,
     password_settings_options,
+    realm_mismatch_command,
     zone_create_command,
 )
 
@@ -72,10 +74,11 @@ def password_policy(policy: dict[str, Any]) -> Generator[Any, None, None]:
 
 
 @operation()
-def reverse_zones(zones: list[str]) -> Generator[Any, None, None]:
+def reverse_zones(zones: list[str], realm: str) -> Generator[Any, None, None]:
     """Create the reverse DNS zones of the estate's subnets that the DC does not hold yet.
 
     + zones: in-addr.arpa zone names; zones not listed are left alone
+    + realm: the AD realm
     """
     found = host.get_fact(DnsZones)
     held = set(found) if found else set()
@@ -83,6 +86,8 @@ def reverse_zones(zones: list[str]) -> Generator[Any, None, None]:
     if not missing:
         host.noop("every site subnet has its reverse zone")
         return
+    # Samba may have just started: wait until it answers, and say so if the password is wrong.
+    yield dc_check_command("127.0.0.1", host.name, realm, seconds=60)
     for zone in missing:
         yield zone_create_command(zone)
 
@@ -106,3 +111,16 @@ def dns_forwarders(line: str | None) -> Generator[Any, None, None]:
     if line:
         yield StringCommand("sed", "-i", f"/^\\[global\\]/a\\{line}", SMB_CONF)
     yield StringCommand("systemctl", "restart", "samba-ad-dc")
+
+
+@operation()
+def realm_matches(realm: str) -> Generator[Any, None, None]:
+    """Fail, saying why, when the domain on this host is not the estate's realm.
+
+    + realm: the realm estate.yaml names
+    """
+    served = host.get_fact(ServedRealm)
+    if served is None or served.lower() == realm.lower():
+        host.noop(f"Samba AD serves {realm}" if served else "no domain here yet")
+        return
+    yield realm_mismatch_command(host.name, served, realm)

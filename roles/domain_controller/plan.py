@@ -15,6 +15,10 @@ HELPER = "/usr/local/sbin/bimkit-samba-tool"
 """Runs samba-tool with a password from a file, never in argv (files/domain_controller)."""
 DIRECTORY_HELPER = "/usr/local/sbin/bimkit-directory"
 """Reads and applies directory changes on the primary DC (files/domain_controller)."""
+AD_BACKUP_HOOK = "/usr/local/sbin/bimkit-ad-backup"
+"""Pre-hook of the `active-directory` backup: samba-tool domain backup plus a manifest."""
+DC_CHECK = "/usr/local/sbin/bimkit-dc-check"
+"""Checks that a DC answers, serves the realm and takes the password (files/domain_controller)."""
 HANDOVER_FILE = "/var/lib/bimkit/handover/initial-passwords.tsv"
 """New accounts' initial passwords, root-only on the primary DC, for the admins to hand over."""
 NTP_SIGND_SOCKET = "/var/lib/samba/ntp_signd"
@@ -57,19 +61,15 @@ def provision_command(data: Mapping[str, Any]) -> str:
     )
 
 
-def wait_for_primary_command(data: Mapping[str, Any], seconds: int = 120) -> str:
-    """Succeeds once the primary DC answers for the realm in DNS and LDAP (fails after `seconds`).
+def dc_check_command(address: str, name: str, realm: str, seconds: int = 120) -> str:
+    """Succeeds once the DC at `address` answers, serves `realm` and takes the Administrator
+    password; else fails with one line naming the DC and the cause (files/domain_controller)."""
+    return shlex.join([DC_CHECK, PASSWORD_FILE, address, name, realm, str(seconds)])
 
-    Both: Samba's DNS server answers a few seconds before its LDAP server listens.
-    """
-    primary = data["primary_dc_address"]
-    probe = (
-        f"host -t SRV _ldap._tcp.{data['realm']} {primary} >/dev/null "
-        f"&& (exec 3<>/dev/tcp/{primary}/389)"
-    )
-    return shlex.join(
-        ["timeout", str(seconds), "bash", "-c", f"until {probe}; do sleep 2; done 2>/dev/null"]
-    )
+
+def primary_check_command(data: Mapping[str, Any]) -> str:
+    """Before a join: the primary DC answers for the estate's realm and takes the password."""
+    return dc_check_command(data["primary_dc_address"], data["primary_dc"], data["realm"])
 
 
 def join_command(data: Mapping[str, Any]) -> str:
@@ -143,6 +143,16 @@ def password_settings_command(options: list[str]) -> str:
     """One command for every option: samba-tool checks the lockout window against the
     lockout duration, so setting them one by one could be refused halfway."""
     return shlex.join(["samba-tool", "domain", "passwordsettings", "set", *options])
+
+
+def realm_mismatch_command(host: str, served: str, realm: str) -> str:
+    """Fails with the reason: bimkit never re-provisions a live domain to change its realm."""
+    message = (
+        f"{host}: Samba AD here serves realm {served.lower()} ({SMB_CONF}), but estate.yaml says "
+        f"{realm.lower()}; bimkit never re-provisions a live domain. Fix estate.yaml, or "
+        "migrate the domain by hand."
+    )
+    return f"echo {shlex.quote(message)} >&2; exit 1"
 
 
 def zone_create_command(zone: str) -> str:

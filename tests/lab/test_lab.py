@@ -11,8 +11,8 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +21,7 @@ from bimkit.lab.lab import status
 from bimkit.lab.plan import BRIDGE_PREFIX, NETNS_PREFIX, VETH_PREFIX
 from bimkit.lab.state import LabPaths
 from bimkit.model.load import load_estate
-from roles.domain_controller.plan import HANDOVER_FILE
+from roles.domain_controller.plan import AD_BACKUP_HOOK, DC_CHECK, HANDOVER_FILE, PASSWORD_FILE
 from tests.conftest import REPO
 from tests.lab.conftest import (
     BIN,
@@ -183,6 +183,33 @@ def test_domain_controller_state_holds(first_deploy: DeployTotals, lab: LabPaths
     assert "9 passed, 1 skipped" in result.stdout, result.stdout[-2000:]
 
 
+def dc_health() -> tuple[int, dict[str, Any]]:
+    result = bimkit("dc", "health", "--json", env={"BIMKIT_LAB": "1"}, check=False)
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_dc_health_is_green_after_the_deploy(first_deploy: DeployTotals) -> None:
+    code, report = dc_health()
+    assert (code, report["healthy"]) == (0, True), report
+    checks = {(c["host"], c["check"]) for c in report["checks"]}
+    for dc in ("dc1", "dc2"):
+        assert {(dc, "replication"), (dc, "dbcheck"), (dc, "fsmo")} <= checks
+    assert {check for _, check in checks if check.startswith("dns-srv from ")} == {
+        f"dns-srv from {site}" for site in ESTATE.sites
+    }
+
+
+def test_dc_health_names_a_dc_whose_samba_is_down(first_deploy: DeployTotals) -> None:
+    bimkit("lab", "ssh", "dc2", "--", "systemctl", "stop", "samba-ad-dc")
+    try:
+        code, report = dc_health()
+    finally:
+        bimkit("lab", "ssh", "dc2", "--", "systemctl", "start", "samba-ad-dc")
+    assert (code, report["healthy"]) == (1, False)
+    failed = {(c["host"], c["check"]) for c in report["checks"] if not c["ok"]}
+    assert ("dc2", "replication") in failed, report
+
+
 NEWCOMER = "cagri.isikli"
 """Added to the data by `changed_directory`."""
 INACTIVE = "huseyin.aslan"
@@ -195,20 +222,12 @@ BASE_DN = ",".join(f"DC={label}" for label in ESTATE.config.realm.split("."))
 
 
 @pytest.fixture(scope="module")
-def changed_directory(
-    first_deploy: DeployTotals, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Path]:
+def changed_directory(first_deploy: DeployTotals, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the estate's data where people join, leave, go inactive and change title.
 
-    Afterwards dc1 is deployed from the real data again.
+    `test_the_real_data_brings_the_directory_back` deploys the real data again.
     """
-    data = tmp_path_factory.mktemp("estate")
-    for name in ("estate.yaml", "sites", "directory"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, data / name)
-        else:
-            shutil.copy(source, data / name)
+    data = copy_of_the_estate(tmp_path_factory.mktemp("estate"))
     people = (data / "directory" / "people.yaml").read_text().splitlines()
     edited = []
     for line in people:
@@ -224,11 +243,7 @@ def changed_directory(
         "title: Zabıta Memuru, extension: 3199}"
     )
     (data / "directory" / "people.yaml").write_text("\n".join(edited) + "\n")
-    try:
-        yield data
-    finally:
-        restored = deploy_site("--limit", "dc1")
-        assert restored.errors == 0
+    return data
 
 
 def samba_user(host: str, username: str) -> dict[str, str]:
@@ -295,6 +310,110 @@ def test_new_account_logs_on_once_with_the_handed_over_password(
     assert first_logon.returncode == 0, first_logon.stderr
     assert f"Default principal: {NEWCOMER}@" in first_logon.stdout
     assert kinit_at_zabita(NEWCOMER, f"{new_password}\n").returncode == 0
+
+
+def test_the_real_data_brings_the_directory_back(first_deploy: DeployTotals) -> None:
+    """Back to the repository's data: the leaver returns, the newcomer is now a leaver."""
+    restored = deploy_site("--limit", "dc1")
+    assert restored.errors == 0
+    leaver = samba_user("dc1", LEAVER)
+    assert not int(leaver["userAccountControl"]) & 0x2
+    assert leaver["distinguishedName"] == f"CN={LEAVER},OU=zabita,OU=Birimler,{BASE_DN}"
+    assert not int(samba_user("dc1", INACTIVE)["userAccountControl"]) & 0x2
+    newcomer = samba_user("dc1", NEWCOMER)
+    assert int(newcomer["userAccountControl"]) & 0x2
+    assert newcomer["distinguishedName"] == f"CN={NEWCOMER},OU=Ayrilanlar,{BASE_DN}"
+
+
+def test_backup_hook_leaves_a_consistent_backup_and_a_true_manifest(
+    first_deploy: DeployTotals,
+) -> None:
+    """The pre-hook of the active-directory backup policy, as the backup agent will run it."""
+    staging = ESTATE.config.backup_policies["active-directory"].paths[0]
+    bimkit("lab", "ssh", "dc1", "--", "mkdir", "-p", f"{staging}/.tmp-killed-run")
+    bimkit("lab", "ssh", "dc1", "--", AD_BACKUP_HOOK, staging)
+    listing = bimkit("lab", "ssh", "dc1", "--", "ls", "-A", staging).stdout.split()
+    assert listing == ["manifest.json", "samba-backup.tar.bz2"], "a killed run's leftovers go"
+    mode = bimkit("lab", "ssh", "dc1", "--", "stat", "-c", "%a", staging).stdout.strip()
+    assert mode == "700"
+    manifest = json.loads(
+        bimkit("lab", "ssh", "dc1", "--", "cat", f"{staging}/manifest.json").stdout
+    )
+    digest = bimkit("lab", "ssh", "dc1", "--", "sha256sum", f"{staging}/samba-backup.tar.bz2")
+    assert digest.stdout.split()[0] == manifest["sha256"]
+    users = bimkit("lab", "ssh", "dc1", "--", "samba-tool", "user", "list").stdout.split()
+    groups = bimkit("lab", "ssh", "dc1", "--", "samba-tool", "group", "list").stdout.split()
+    assert (manifest["users"], manifest["groups"]) == (len(users), len(groups))
+    assert manifest["realm"] == ESTATE.config.realm and manifest["server"] == "dc1"
+    assert "16.21.10.in-addr.arpa" in manifest["dns_zones"]
+    assert ESTATE.config.realm in manifest["dns_zones"]
+    backup = f"{staging}/samba-backup.tar.bz2"
+    contents = bimkit("lab", "ssh", "dc1", "--", "python3", "-m", "tarfile", "-l", backup)
+    assert "private/sam.ldb" in contents.stdout
+
+
+def copy_of_the_estate(folder: Path) -> Path:
+    for name in ("estate.yaml", "sites", "directory"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, folder / name)
+        else:
+            shutil.copy(source, folder / name)
+    return folder
+
+
+def test_a_realm_mismatch_stops_the_dc_before_anything_changes(
+    first_deploy: DeployTotals, tmp_path: Path
+) -> None:
+    data = copy_of_the_estate(tmp_path)
+    estate_file = data / "estate.yaml"
+    estate_file.write_text(
+        estate_file.read_text().replace("realm: ad.kayapinar.bel.tr", "realm: ad.yanlis.bel.tr")
+    )
+    before = bimkit("lab", "ssh", "dc1", "--", "sha256sum", "/etc/krb5.conf", "/etc/hosts").stdout
+    result = run(
+        str(BIN / "pyinfra"), "inventory.py", "deploys/site.py", "-y", "--limit", "dc1",
+        env={"BIMKIT_LAB": "1", "BIMKIT_DATA": str(data)}, check=False,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert (
+        "dc1: Samba AD here serves realm ad.kayapinar.bel.tr (/etc/samba/smb.conf), "
+        "but estate.yaml says ad.yanlis.bel.tr" in output
+    ), output[-3000:]
+    after = bimkit("lab", "ssh", "dc1", "--", "sha256sum", "/etc/krb5.conf", "/etc/hosts").stdout
+    assert after == before, "nothing may change on a DC of another realm"
+
+
+def dc_check(password_file: str, address: str, name: str, realm: str) -> tuple[int, str]:
+    result = bimkit(
+        "lab", "ssh", "dc2", "--", DC_CHECK, password_file, address, name, realm, "6", check=False
+    )  # fmt: skip
+    return result.returncode, result.stderr.strip()
+
+
+def test_joining_checks_name_the_dc_and_the_cause(first_deploy: DeployTotals) -> None:
+    """What an additional DC checks before `samba-tool domain join`, each failure on its own."""
+    realm, dc1 = ESTATE.config.realm, str(ESTATE.primary_dc.address)
+    assert dc_check(PASSWORD_FILE, dc1, "dc1", realm) == (0, "")
+    bimkit("lab", "ssh", "dc2", "--", "umask 077 && echo not-the-password > /root/wrong-password")
+    code, error = dc_check("/root/wrong-password", dc1, "dc1", realm)
+    assert code == 4
+    assert error == (
+        f"bimkit-dc-check: DC dc1 ({dc1}) refused the Administrator password in "
+        "/root/wrong-password (secret ad_admin_password): it differs from the domain's"
+    )
+    code, error = dc_check(PASSWORD_FILE, dc1, "dc1", "ad.yanlis.bel.tr")
+    assert (code, error) == (
+        5,
+        f"bimkit-dc-check: DC dc1 ({dc1}) serves realm {realm}, but the estate says "
+        "ad.yanlis.bel.tr",
+    )
+    silent = str(ESTATE.primary_dc.address + 50)  # in the servers VLAN, no machine there
+    code, error = dc_check(PASSWORD_FILE, silent, "dc9", realm)
+    assert code == 3 and error.startswith(
+        f"bimkit-dc-check: DC dc9 ({silent}) does not answer on LDAP (389/tcp) after 6 s"
+    )
 
 
 def nspawn_pids(paths: LabPaths) -> dict[str, str]:

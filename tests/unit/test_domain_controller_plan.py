@@ -9,6 +9,7 @@ from bimkit.directory import desired_directory
 from bimkit.inventory import plan_inventory
 from bimkit.model.load import load_estate
 from roles.domain_controller.plan import (
+    DC_CHECK,
     HANDOVER_FILE,
     HELPER,
     NTP_SIGND_SOCKET,
@@ -21,8 +22,9 @@ from roles.domain_controller.plan import (
     krb5_conf,
     password_settings_command,
     password_settings_options,
+    primary_check_command,
     provision_command,
-    wait_for_primary_command,
+    realm_mismatch_command,
     zone_create_command,
 )
 from tests.conftest import REPO
@@ -53,10 +55,8 @@ def test_kerberos_realm_is_the_upper_case_dns_realm() -> None:
 
 
 def test_joining_waits_for_the_primary_and_passes_the_password_in_the_environment() -> None:
-    wait = wait_for_primary_command(DATA["dc2"])
-    assert wait.startswith("timeout 120 bash -c ")
-    assert "/dev/tcp/10.21.17.10/389" in wait
-    assert "until host -t SRV _ldap._tcp.ad.kayapinar.bel.tr 10.21.17.10" in wait
+    check = shlex.split(primary_check_command(DATA["dc2"]))
+    assert check == [DC_CHECK, PASSWORD_FILE, "10.21.17.10", "dc1", "ad.kayapinar.bel.tr", "120"]
     command = join_command(DATA["dc2"])
     join = shlex.split(command.split("&& { ", 1)[1].split(" ||", 1)[0])
     assert join[:3] == [HELPER, PASSWORD_FILE, "PASSWD"]
@@ -159,3 +159,11 @@ def test_dcs_serve_signed_time_to_the_estate() -> None:
 def test_dns_forwarder_line_follows_the_data() -> None:
     assert dns_forwarder_line(DATA["dc1"]) == "\tdns forwarder = 195.175.39.39 195.175.39.40"
     assert dns_forwarder_line({**DATA["dc1"], "dns_forwarders": []}) is None
+
+
+def test_a_realm_mismatch_fails_naming_host_file_and_both_realms() -> None:
+    command = realm_mismatch_command("dc1", "AD.OLD.BEL.TR", "ad.kayapinar.bel.tr")
+    assert command.endswith(" >&2; exit 1")
+    message = shlex.split(command.split(" >&2;")[0])[1]
+    assert message.startswith("dc1: Samba AD here serves realm ad.old.bel.tr (/etc/samba/smb.conf)")
+    assert "estate.yaml says ad.kayapinar.bel.tr; bimkit never re-provisions" in message
