@@ -8,9 +8,9 @@ from pyinfra import host
 
 from roles import base, domain_controller
 
+if host.data.get("dc_role"):
+    domain_controller.check_realm()
 if host.data.get("os") == "debian":
-    if host.data.get("dc_role"):
-        domain_controller.check_realm()
     base.apply()
-    if host.data.get("dc_role"):
-        domain_controller.apply()
+if host.data.get("dc_role"):
+    domain_controller.apply()

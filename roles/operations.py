@@ -11,7 +11,7 @@ from typing import Any
 from pyinfra.api.command import FileUploadCommand, StringCommand
 from pyinfra.api.operation import operation
 from pyinfra.context import host
-from pyinfra.facts.files import Sha256File
+from pyinfra.facts.files import File, Sha256File
 
 from bimkit.settings import SecretSpec, load_secrets
 
@@ -40,3 +40,23 @@ def secret_file(secret: str, path: str) -> Generator[Any, None, None]:
         StringIO(value), path, remote_temp_filename=posixpath.join(folder, ".bimkit-upload")
     )
     yield StringCommand("chmod", "600", path)
+
+
+@operation()
+def once(marker: str, commands: list[str]) -> Generator[Any, None, None]:
+    """Run `commands` until they have succeeded once, then never again.
+
+    + marker: file created after the commands succeed; while it exists, nothing runs
+    + commands: shell commands, run in order; the first failure stops them
+
+    For one-time steps that a fact cannot see, such as seeding a file that
+    later takes on a life of its own.
+
+        once(name="idmap copied from the primary", marker="/var/lib/bimkit/idmap-imported",
+             commands=["..."])
+    """
+    if host.get_fact(File, path=marker):
+        host.noop(f"done once already ({marker})")
+        return
+    yield from commands
+    yield StringCommand("install", "-D", "-m", "644", "/dev/null", marker)

@@ -1,146 +1,25 @@
-"""roles/domain_controller: Samba AD domain controllers.
+"""roles/domain_controller: the estate's domain controllers, by backend.
 
-The primary DC provisions the realm once (a live domain is never provisioned
-again); an additional DC joins it and replicates. Both run samba-ad-dc and
-serve DNS. The primary applies directory/ (planned by `bimkit.directory`);
-the other DCs get it by replication.
+`samba` (Debian, Samba AD) is built; `windows` (AD DS over WinRM) has its
+place but no implementation yet. Backend-neutral planning lives in
+`bimkit.directory` (directory as code) and `bimkit.dc_health`.
 """
 
 from __future__ import annotations
 
-from io import StringIO
-from pathlib import Path
-
-from pyinfra.api.deploy import deploy
 from pyinfra.context import host
-from pyinfra.operations import apt, files, server, systemd
 
-from bimkit.directory import directory_from_state
-from roles.domain_controller import operations
-from roles.domain_controller.facts import SambaProvisioned
-from roles.domain_controller.plan import (
-    AD_BACKUP_HOOK,
-    CHRONY_DC_CONF,
-    DC_CHECK,
-    DIRECTORY_HELPER,
-    FILE_SERVER_UNITS,
-    HELPER,
-    NTP_SIGND_SOCKET,
-    PACKAGES,
-    PASSWORD_FILE,
-    SMB_CONF,
-    chrony_dc_conf,
-    dns_forwarder_line,
-    join_command,
-    krb5_conf,
-    primary_check_command,
-    provision_command,
-)
-from roles.operations import secret_file
-
-FILES = Path(__file__).resolve().parents[2] / "files" / "domain_controller"
+from roles.domain_controller import samba, windows
 
 
-@deploy("bimkit domain controller: realm check")
 def check_realm() -> None:
-    """Run before any other role: a DC whose domain is not the estate's realm is left untouched."""
-    operations.realm_matches(
-        name=f"Samba AD serves realm {host.data.realm.upper()}", realm=host.data.realm
-    )
+    """Before any other role: stop a DC whose domain is not the estate's realm."""
+    if host.data.os == "debian":
+        samba.check_realm()
 
 
-@deploy("bimkit domain controller")
 def apply() -> None:
-    data = host.data.dict()
-    # Masked before the packages arrive, so they never start: on a DC, samba-ad-dc
-    # runs its own winbind, and the member daemons would only fail.
-    masks = [
-        files.link(
-            name=f"{unit} masked (an AD DC runs samba-ad-dc)",
-            path=f"/etc/systemd/system/{unit}.service",
-            target="/dev/null",
-        )
-        for unit in FILE_SERVER_UNITS
-    ]
-    systemd.daemon_reload(
-        name="systemd sees the masks", _if=lambda: any(mask.did_change() for mask in masks)
-    )
-    apt.packages(name="Samba AD DC packages", packages=list(PACKAGES))
-    for helper in (HELPER, DC_CHECK, DIRECTORY_HELPER, AD_BACKUP_HOOK):
-        files.put(
-            name=f"bimkit's helper {helper}",
-            src=str(FILES / Path(helper).name),
-            dest=helper,
-            mode="755",
-        )
-    secret_file(name="AD Administrator password", secret="ad_admin_password", path=PASSWORD_FILE)
-    # Before a join the realm must resolve (roles/base points resolv.conf at the DCs)
-    # and Kerberos must know it.
-    files.put(
-        name="Kerberos client (/etc/krb5.conf)",
-        src=StringIO(krb5_conf(data)),
-        dest="/etc/krb5.conf",
-        mode="644",
-    )
-
-    provisioned = host.get_fact(SambaProvisioned)
-    realm = data["realm"].upper()
-    joining = data["dc_role"] == "additional" and not provisioned
-    if data["dc_role"] == "primary":
-        if not provisioned:
-            server.shell(name=f"Provision realm {realm}", commands=[provision_command(data)])
-        systemd.service(
-            name="samba-ad-dc running (primary)", service="samba-ad-dc", running=True, enabled=True
-        )
-        # Only on the primary: the other DCs get these by replication.
-        operations.password_policy(
-            name="Password and lockout policy from estate.yaml", policy=data["account_policy"]
-        )
-        operations.reverse_zones(
-            name="Reverse DNS zones for every site subnet",
-            zones=data["reverse_zones"],
-            realm=data["realm"],
-        )
-        operations.directory(
-            name="Directory from directory/ (OUs, groups, accounts)",
-            desired=directory_from_state(data["directory"]),
-            realm=data["realm"],
-        )
-    # pyinfra orders operations per host and merges the hosts' sequences. An
-    # operation every DC shares puts the primary's start before any join.
-    server.shell(
-        name="Primary DC serves the realm",
-        commands=[primary_check_command(data)],
-        _if=lambda: joining,
-    )
-    if joining:
-        server.shell(name=f"Join realm {realm} as an additional DC", commands=[join_command(data)])
-    if data["dc_role"] == "additional":
-        systemd.service(
-            name="samba-ad-dc running (additional)",
-            service="samba-ad-dc",
-            running=True,
-            enabled=True,
-        )
-    operations.dns_forwarders(
-        name=f"DNS forwarders from estate.yaml ({SMB_CONF})", line=dns_forwarder_line(data)
-    )
-    # chrony (roles/base) serves the estate's time from the DCs, signed for domain members.
-    signd = files.directory(
-        name=f"chrony may use Samba's NTP signing socket ({NTP_SIGND_SOCKET})",
-        path=NTP_SIGND_SOCKET,
-        group="_chrony",
-        mode="750",
-    )
-    chrony_conf = files.put(
-        name=f"chrony serves time, signed for domain members ({CHRONY_DC_CONF})",
-        src=StringIO(chrony_dc_conf(data)),
-        dest=CHRONY_DC_CONF,
-        mode="644",
-    )
-    systemd.service(
-        name="chrony restarted for the DC settings",
-        service="chrony",
-        restarted=True,
-        _if=lambda: chrony_conf.did_change() or signd.did_change(),
-    )
+    if host.data.os == "windows":
+        windows.apply()
+    else:
+        samba.apply()

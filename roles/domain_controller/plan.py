@@ -8,7 +8,16 @@ from typing import Any
 
 from bimkit.templates import render
 
-PACKAGES = ("samba-ad-dc", "krb5-user", "winbind", "smbclient", "ldb-tools", "bind9-host")
+PACKAGES = (
+    "samba-ad-dc",
+    "krb5-user",
+    "winbind",
+    "smbclient",
+    "ldb-tools",
+    "bind9-host",
+    "rsync",  # SYSVOL from the primary to the other DCs
+    "tdb-tools",  # tdbbackup: a consistent copy of idmap.ldb
+)
 PASSWORD_FILE = "/etc/bimkit/ad_admin_password"
 """Root-only copy of the Administrator password on the DC (secret `ad_admin_password`)."""
 HELPER = "/usr/local/sbin/bimkit-samba-tool"
@@ -26,6 +35,12 @@ NTP_SIGND_SOCKET = "/var/lib/samba/ntp_signd"
 CHRONY_DC_CONF = "/etc/chrony/conf.d/bimkit-dc.conf"
 SMB_CONF = "/etc/samba/smb.conf"
 FORWARDER_PATTERN = r"^\s*dns forwarder\s*=.*$"
+SYSVOL = "/var/lib/samba/sysvol"
+IDMAP = "/var/lib/samba/private/idmap.ldb"
+IDMAP_EXPORT = "/var/lib/bimkit/idmap"
+"""The primary's copy of idmap.ldb that the other DCs take once (rsync module `idmap`)."""
+SYSVOL_SYNC = "/usr/local/sbin/bimkit-sysvol-sync"
+SYSVOL_SYNC_MINUTES = 5
 SAM_LDB = "/var/lib/samba/private/sam.ldb"
 FILE_SERVER_UNITS = ("smbd", "nmbd", "winbind")
 """The member-server daemons; an AD DC runs `samba-ad-dc` instead."""
@@ -184,3 +199,62 @@ def dns_forwarder_line(data: Mapping[str, Any]) -> str | None:
     """smb.conf's `dns forwarder` line for the data's forwarders (None: no forwarders)."""
     forwarders = " ".join(data.get("dns_forwarders", []))
     return f"\tdns forwarder = {forwarders}" if forwarders else None
+
+
+def other_dcs(data: Mapping[str, Any]) -> list[str]:
+    """The other DCs' addresses (every DC serves DNS, so they are the DNS servers)."""
+    return [address for address in data["dns_servers"] if address != data["address"]]
+
+
+def rsyncd_conf(data: Mapping[str, Any]) -> str:
+    return render(
+        "domain_controller/rsyncd.conf.j2",
+        readers=other_dcs(data),
+        sysvol=SYSVOL,
+        idmap_export=IDMAP_EXPORT,
+        realm=data["realm"],
+    )
+
+
+def sysvol_sync_units(data: Mapping[str, Any]) -> dict[str, str]:
+    """unit file name -> content: the additional DC's pull of SYSVOL, every few minutes."""
+    context = {
+        "primary": data["primary_dc"],
+        "primary_address": data["primary_dc_address"],
+        "script": SYSVOL_SYNC,
+        "minutes": SYSVOL_SYNC_MINUTES,
+    }
+    return {
+        f"bimkit-sysvol-sync.{kind}": render(
+            f"domain_controller/bimkit-sysvol-sync.{kind}.j2", **context
+        )
+        for kind in ("service", "timer")
+    }
+
+
+def idmap_export_commands() -> list[str]:
+    """A consistent copy of the primary's idmap.ldb (tdbbackup locks it), for the other DCs."""
+    return [
+        f"install -d -m 755 {IDMAP_EXPORT}",
+        f"tdbbackup -s .bimkit {IDMAP}",
+        f"mv {IDMAP}.bimkit {IDMAP_EXPORT}/idmap.ldb",
+    ]
+
+
+def idmap_import_commands(data: Mapping[str, Any]) -> list[str]:
+    """Take the primary's idmap once after the join, so SYSVOL's ACLs mean the same IDs here.
+
+    samba-ad-dc is stopped for the swap and started again even if a step fails.
+    """
+    fetched = "/var/lib/bimkit/idmap.ldb.primary"
+    swap = (
+        "trap 'systemctl start samba-ad-dc' EXIT; systemctl stop samba-ad-dc "
+        f"&& install -m 600 {fetched} {IDMAP} && net cache flush"
+    )
+    return [
+        f"rsync rsync://{data['primary_dc_address']}/idmap/idmap.ldb {fetched}",
+        shlex.join(["bash", "-c", swap]),
+        f"rm -f {fetched}",
+        f"{SYSVOL_SYNC} {data['primary_dc_address']}",
+        "samba-tool ntacl sysvolreset",
+    ]

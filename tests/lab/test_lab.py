@@ -183,6 +183,24 @@ def test_domain_controller_state_holds(first_deploy: DeployTotals, lab: LabPaths
     assert "9 passed, 1 skipped" in result.stdout, result.stdout[-2000:]
 
 
+def on(host: str, command: str) -> str:
+    return bimkit("lab", "ssh", host, "--", command).stdout.strip()
+
+
+def test_the_additional_dc_keeps_sysvol_and_ids_of_the_primary(first_deploy: DeployTotals) -> None:
+    assert on("dc2", "systemctl is-active bimkit-sysvol-sync.timer") == "active"
+    administrators = "wbinfo --sid-to-gid S-1-5-32-544"  # BUILTIN\\Administrators
+    assert on("dc1", administrators) == on("dc2", administrators)
+    bimkit("lab", "ssh", "dc2", "--", "samba-tool", "ntacl", "sysvolcheck")
+    marker = f"/var/lib/samba/sysvol/{ESTATE.config.realm}/Policies/bimkit-lab-test.txt"
+    on("dc1", f"echo 'GPO from dc1' > {marker}")
+    on("dc2", "systemctl start bimkit-sysvol-sync.service")
+    assert on("dc2", f"cat {marker}") == "GPO from dc1"
+    on("dc1", f"rm {marker}")
+    on("dc2", "systemctl start bimkit-sysvol-sync.service")
+    assert on("dc2", f"test -e {marker} && echo there || echo gone") == "gone"
+
+
 def dc_health() -> tuple[int, dict[str, Any]]:
     result = bimkit("dc", "health", "--json", env={"BIMKIT_LAB": "1"}, check=False)
     return result.returncode, json.loads(result.stdout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import shlex
+import subprocess
 
 from bimkit.directory import desired_directory
 from bimkit.inventory import plan_inventory
@@ -16,8 +17,12 @@ from roles.domain_controller.plan import (
     PASSWORD_FILE,
     PASSWORD_SETTINGS,
     SAM_LDB,
+    SYSVOL,
+    SYSVOL_SYNC,
+    SYSVOL_SYNC_MINUTES,
     chrony_dc_conf,
     dns_forwarder_line,
+    idmap_import_commands,
     join_command,
     krb5_conf,
     password_settings_command,
@@ -25,8 +30,11 @@ from roles.domain_controller.plan import (
     primary_check_command,
     provision_command,
     realm_mismatch_command,
+    rsyncd_conf,
+    sysvol_sync_units,
     zone_create_command,
 )
+from roles.domain_controller.windows import unsupported_command
 from tests.conftest import REPO
 
 DATA = {
@@ -167,3 +175,32 @@ def test_a_realm_mismatch_fails_naming_host_file_and_both_realms() -> None:
     message = shlex.split(command.split(" >&2;")[0])[1]
     assert message.startswith("dc1: Samba AD here serves realm ad.old.bel.tr (/etc/samba/smb.conf)")
     assert "estate.yaml says ad.kayapinar.bel.tr; bimkit never re-provisions" in message
+
+
+def test_only_the_other_dcs_may_pull_sysvol_and_only_read() -> None:
+    conf = rsyncd_conf(DATA["dc1"])
+    assert "\nhosts allow = 10.21.33.10\nhosts deny = *\n" in conf
+    assert "\nread only = yes\n" in conf
+    assert f"[sysvol]\n    path = {SYSVOL}\n" in conf
+
+
+def test_the_additional_dc_pulls_sysvol_from_the_primary_on_a_timer() -> None:
+    units = sysvol_sync_units(DATA["dc2"])
+    assert f"ExecStart={SYSVOL_SYNC} 10.21.17.10\n" in units["bimkit-sysvol-sync.service"]
+    assert f"OnUnitActiveSec={SYSVOL_SYNC_MINUTES}min\n" in units["bimkit-sysvol-sync.timer"]
+
+
+def test_the_idmap_is_swapped_with_samba_stopped_and_always_restarted() -> None:
+    fetch, swap, *rest = idmap_import_commands(DATA["dc2"])
+    assert fetch.startswith("rsync rsync://10.21.17.10/idmap/idmap.ldb ")
+    script = shlex.split(swap)[2]
+    assert script.startswith("trap 'systemctl start samba-ad-dc' EXIT; systemctl stop samba-ad-dc")
+    assert rest[-1] == "samba-tool ntacl sysvolreset"
+
+
+def test_a_windows_dc_is_refused_with_a_reason_not_skipped() -> None:
+    result = subprocess.run(
+        ["sh", "-c", unsupported_command("dc3")], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("dc3: Windows domain controllers are not supported yet")
