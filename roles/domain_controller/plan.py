@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import shlex
 from collections.abc import Mapping
 from typing import Any
@@ -247,11 +248,18 @@ def idmap_import_commands(data: Mapping[str, Any]) -> list[str]:
     samba-ad-dc is stopped for the swap and started again even if a step fails.
     """
     fetched = "/var/lib/bimkit/idmap.ldb.primary"
+    # A freshly joined samba-ad-dc can leave a child that ignores SIGTERM; systemd
+    # would wait 90 s for it, so after 30 s it is killed.
+    stop = (
+        "{ timeout 30 systemctl stop samba-ad-dc "
+        "|| { systemctl kill --signal=KILL samba-ad-dc; systemctl stop samba-ad-dc; }; }"
+    )
     swap = (
-        "trap 'systemctl start samba-ad-dc' EXIT; systemctl stop samba-ad-dc "
+        f"trap 'systemctl start samba-ad-dc' EXIT; {stop} "
         f"&& install -m 600 {fetched} {IDMAP} && net cache flush"
     )
     return [
+        f"install -d -m 700 {posixpath.dirname(fetched)}",
         f"rsync rsync://{data['primary_dc_address']}/idmap/idmap.ldb {fetched}",
         shlex.join(["bash", "-c", swap]),
         f"rm -f {fetched}",

@@ -191,10 +191,11 @@ def test_the_additional_dc_pulls_sysvol_from_the_primary_on_a_timer() -> None:
 
 
 def test_the_idmap_is_swapped_with_samba_stopped_and_always_restarted() -> None:
-    fetch, swap, *rest = idmap_import_commands(DATA["dc2"])
+    folder, fetch, swap, *rest = idmap_import_commands(DATA["dc2"])
+    assert folder == "install -d -m 700 /var/lib/bimkit"
     assert fetch.startswith("rsync rsync://10.21.17.10/idmap/idmap.ldb ")
     script = shlex.split(swap)[2]
-    assert script.startswith("trap 'systemctl start samba-ad-dc' EXIT; systemctl stop samba-ad-dc")
+    assert script.startswith("trap 'systemctl start samba-ad-dc' EXIT; { timeout 30 systemctl stop")
     assert rest[-1] == "samba-tool ntacl sysvolreset"
 
 
