@@ -80,6 +80,29 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         data["reverse_zones"] = reverse_zones(
             vlan.subnet for site in estate.sites.values() for vlan in site.vlans.values()
         )
+    if host.protected_services:
+        policies = {name: config.backup_policies[name] for name in host.protected_services}
+        data["backup_policies"] = {
+            name: policy.model_dump(
+                mode="json", include={"paths", "excludes", "pre_hooks", "post_hooks", "schedule"}
+            )
+            for name, policy in policies.items()
+        }
+        data["backup_notify"] = config.backup_notify.model_dump()
+        data["dr_repository_address"] = str(estate.dr_repository_host.address)
+    if host.protected_services or host.has(Role.backup_server):
+        data["municipality"] = config.municipality  # names the DR CA
+    if host.has(Role.backup_server):
+        data["repositories"] = {
+            protected.name: {
+                service: {
+                    "retention": config.backup_policies[service].retention.model_dump(),
+                    "rpo_seconds": int(config.backup_policies[service].rpo.total_seconds()),
+                }
+                for service in protected.protected_services
+            }
+            for protected in sorted(estate.protected_hosts, key=lambda h: h.name)
+        }
     if host.os is OsFamily.debian:
         data["ssh_hostname"] = str(host.address)
     return data

@@ -80,6 +80,13 @@ def required_secrets(estate: Estate) -> list[SecretSpec]:
                 dr_hosts,
             )
         )
+        specs.append(
+            SecretSpec(
+                "dr_ca_secret",
+                "seed of the DR repository's TLS CA and server key (bimkit.dr.tls)",
+                dr_hosts,
+            )
+        )
     if estate.config.dr_repository == "s3":
         specs.append(SecretSpec("s3_access_key_id", "S3 access key id at the DR site", dr_hosts))
         specs.append(SecretSpec("s3_secret_access_key", "S3 secret access key", dr_hosts))

@@ -6,7 +6,7 @@ pyinfra inventory.py deploys/site.py --limit site_zabita
 
 from pyinfra import host
 
-from roles import base, domain_controller
+from roles import backup_agent, base, domain_controller, dr_repository
 
 if host.data.get("dc_role"):
     domain_controller.check_realm()
@@ -14,3 +14,7 @@ if host.data.get("os") == "debian":
     base.apply()
 if host.data.get("dc_role"):
     domain_controller.apply()
+if host.data.get("os") == "debian" and host.data.get("repositories"):
+    dr_repository.apply()
+if host.data.get("os") == "debian" and host.data.get("backup_policies"):
+    backup_agent.apply()

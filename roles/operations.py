@@ -60,3 +60,40 @@ def once(marker: str, commands: list[str]) -> Generator[Any, None, None]:
         return
     yield from commands
     yield StringCommand("install", "-D", "-m", "644", "/dev/null", marker)
+
+
+PRIVATE_STAGING = "/etc/bimkit/.staging"
+"""Root-only folder where private files are prepared before they are moved into place."""
+
+
+@operation()
+def private_file(
+    path: str, content: str, group: str = "root", mode: str = "640"
+) -> Generator[Any, None, None]:
+    """Put `content` into `path`, readable by root and `group` only; never shown in a diff.
+
+    + path: the file, e.g. a TLS key; its folder is left as it is
+    + content: derived from secrets on the control machine (e.g. a key or htpasswd)
+    + group: the group that may read it (a service's)
+    + mode: its mode, group-readable at most
+
+    The file is uploaded into a root-only staging folder, given its owner and
+    mode there, then moved into place, so it is never readable by others,
+    not even for a moment.
+    """
+    wanted = hashlib.sha256(content.encode()).hexdigest()
+    current = host.get_fact(File, path=path)
+    if (
+        current
+        and host.get_fact(Sha256File, path=path) == wanted
+        and current["group"] == group
+        and f"{current['mode']}" == mode.lstrip("0")
+    ):
+        host.noop(f"{path} is in place")
+        return
+    staged = posixpath.join(PRIVATE_STAGING, posixpath.basename(path))
+    yield StringCommand("install", "-d", "-m", "700", "-o", "root", "-g", "root", PRIVATE_STAGING)
+    yield FileUploadCommand(StringIO(content), staged)
+    yield StringCommand("chown", f"root:{group}", staged)
+    yield StringCommand("chmod", mode, staged)
+    yield StringCommand("mv", "-f", staged, path)

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.text import Text
 
-from bimkit.cli import dc, estate, lab, secrets
+from bimkit.cli import dc, dr, estate, lab, secrets
 from bimkit.cli.output import stderr
 from bimkit.errors import BimkitError
 
@@ -22,6 +22,7 @@ estate.register(app)
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(lab.app, name="lab")
 app.add_typer(dc.app, name="dc")
+app.add_typer(dr.app, name="dr")
 
 
 def main() -> None:

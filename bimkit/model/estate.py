@@ -126,6 +126,18 @@ class Estate:
         return [self.primary_dc, *self.hosts_with(Role.additional_dc)]
 
     @property
+    def protected_hosts(self) -> list[PlacedHost]:
+        """Hosts with at least one backed-up service."""
+        return [host for host in self.hosts.values() if host.protected_services]
+
+    @property
+    def dr_repository_host(self) -> PlacedHost:
+        """The backup server at the DR site that holds every host's repository."""
+        servers = self.hosts_with(Role.backup_server)
+        at_dr = [host for host in servers if host.site == self.config.dr_site]
+        return (at_dr or servers)[0]
+
+    @property
     def dns_servers(self) -> list[IPv4Address]:
         return [dc.address for dc in self.domain_controllers]
 

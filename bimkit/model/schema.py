@@ -192,6 +192,16 @@ class PasswordPolicy(Strict):
     )
 
 
+class BackupNotify(Strict):
+    """Who hears about a failed backup. Any of these, or none (the journal only)."""
+
+    command: str | None = Field(
+        None, description="shell command; gets the message on stdin, BIMKIT_HOST/SERVICE set"
+    )
+    webhook: str | None = Field(None, description="URL that receives a JSON POST")
+    mail_to: str | None = Field(None, description="address mailed with `mail` (needs an MTA)")
+
+
 class EstateConfig(Strict):
     """`estate.yaml`: what holds for the whole municipality."""
 
@@ -230,6 +240,9 @@ class EstateConfig(Strict):
     )
     backup_policies: dict[Name, BackupPolicy] = Field(
         default_factory=dict, description="per protected service"
+    )
+    backup_notify: BackupNotify = Field(
+        default_factory=BackupNotify, description="how a failed backup is reported"
     )
 
 

@@ -107,3 +107,9 @@ def lab(lab_paths: LabPaths, clock_at_start: float) -> Iterator[LabPaths]:
 @pytest.fixture(scope="session")
 def first_deploy(lab: LabPaths) -> DeployTotals:
     return deploy_site()
+
+
+def lab_secret_values() -> dict[str, str]:
+    """Every secret the lab generated: name -> value."""
+    folder = LabPaths.from_env().secrets
+    return {path.name: path.read_text().strip() for path in folder.iterdir()}

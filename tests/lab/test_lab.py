@@ -318,7 +318,7 @@ def test_new_account_logs_on_once_with_the_handed_over_password(
     changed_directory: Path,
 ) -> None:
     """The initial password is in the 0600 hand-over file only, and must be changed at logon."""
-    listing = bimkit("lab", "ssh", "dc1", "--", "stat", "-c", "%a %U", HANDOVER_FILE)
+    listing = bimkit("lab", "ssh", "dc1", "--", f"stat -c '%a %U' {HANDOVER_FILE}")
     assert listing.stdout.split() == ["600", "root"]
     handover = bimkit("lab", "ssh", "dc1", "--", "cat", HANDOVER_FILE).stdout
     password = next(
@@ -364,8 +364,9 @@ def test_backup_hook_leaves_a_consistent_backup_and_a_true_manifest(
     )
     digest = bimkit("lab", "ssh", "dc1", "--", "sha256sum", f"{staging}/samba-backup.tar.bz2")
     assert digest.stdout.split()[0] == manifest["sha256"]
-    users = bimkit("lab", "ssh", "dc1", "--", "samba-tool", "user", "list").stdout.split()
-    groups = bimkit("lab", "ssh", "dc1", "--", "samba-tool", "group", "list").stdout.split()
+    # One name per line: group names such as "Domain Admins" hold spaces.
+    users = bimkit("lab", "ssh", "dc1", "--", "samba-tool user list").stdout.splitlines()
+    groups = bimkit("lab", "ssh", "dc1", "--", "samba-tool group list").stdout.splitlines()
     assert (manifest["users"], manifest["groups"]) == (len(users), len(groups))
     assert manifest["realm"] == ESTATE.config.realm and manifest["server"] == "dc1"
     assert "16.21.10.in-addr.arpa" in manifest["dns_zones"]

@@ -36,7 +36,7 @@ def test_required_secrets_follow_the_estate() -> None:
     names = [spec.name for spec in required_secrets(load_estate(REPO))]
     assert names[0] == "ad_admin_password"
     assert {"restic_password_dc1", "repository_password_dc1", "restic_password_pbx1"} <= set(names)
-    assert "dr_admin_password" in names
+    assert {"dr_ca_secret", "dr_admin_password"} <= set(names)
     assert not any("dc2" in name or "ws" in name for name in names)
     assert "s3_secret_access_key" not in names
 

@@ -1,0 +1,1 @@
+"""Disaster recovery: the DR repository's TLS and credentials, backup status, drills."""

@@ -1,0 +1,101 @@
+"""roles/backup_agent: restic backups of a host's protected services to the DR repository.
+
+One systemd timer per protected service starts bimkit-backup@<service>; the
+agent runs the service's pre-hooks, backs up with restic through the
+host's append-only credential, runs the post-hooks and writes node_exporter
+metrics. A failed run fails its unit, which starts the notification unit.
+"""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+from pyinfra.api.deploy import deploy
+from pyinfra.context import host
+from pyinfra.operations import apt, files, systemd
+
+from bimkit.dr.tls import ca_certificate
+from bimkit.settings import SecretSpec, load_secrets, secret_key
+from roles.backup_agent.plan import (
+    AGENT,
+    CACHE_DIR,
+    CONFIG,
+    METRICS_DIR,
+    NOTIFIER,
+    PASSWORD_FILE,
+    REPOSITORY_FILE,
+    RUNNER,
+    plan_agent,
+    repository_url,
+)
+from roles.dr_repository.plan import CA_CERTIFICATE
+from roles.operations import private_file, secret_file
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+@deploy("bimkit backup agent")
+def apply() -> None:
+    data = host.data.dict()
+    plan = plan_agent(host.name, data)
+    key = secret_key(host.name)
+    ca_secret = load_secrets([SecretSpec("dr_ca_secret", "", host.name)]).get("dr_ca_secret")
+    apt.packages(name="restic", packages=["restic"])
+    files.put(
+        name=f"DR CA certificate ({CA_CERTIFICATE})",
+        src=StringIO(ca_certificate(ca_secret, data["municipality"])),
+        dest=CA_CERTIFICATE,
+        mode="644",
+    )
+    secret_file(
+        name="Repository password (encrypts this host's backups)",
+        secret=f"restic_password_{key}",
+        path=PASSWORD_FILE,
+    )
+    credential = load_secrets([SecretSpec(f"repository_password_{key}", "", host.name)])
+    private_file(
+        name=f"DR repository with this host's append-only credential ({REPOSITORY_FILE})",
+        path=REPOSITORY_FILE,
+        content=repository_url(data, host.name, credential.get(f"repository_password_{key}"))
+        + "\n",
+        mode="600",
+    )
+    for source, destination in (
+        (REPOSITORY / "bimkit" / "restic.py", RUNNER),
+        (REPOSITORY / "files" / "backup_agent" / "bimkit-backup", AGENT),
+        (REPOSITORY / "files" / "backup_agent" / "bimkit-backup-notify", NOTIFIER),
+    ):
+        files.put(
+            name=f"bimkit's backup agent: {destination}",
+            src=str(source),
+            dest=destination,
+            mode="644" if destination == RUNNER else "755",
+        )
+    for folder in (CACHE_DIR, METRICS_DIR):
+        files.directory(name=f"Folder {folder}", path=folder, mode="755")
+    files.put(
+        name=f"What to back up, hooks, repository ({CONFIG})",
+        src=StringIO(plan.config),
+        dest=CONFIG,
+        mode="600",
+    )
+    units = [
+        files.put(
+            name=f"Unit {unit}",
+            src=StringIO(content),
+            dest=f"/etc/systemd/system/{unit}",
+            mode="644",
+        )
+        for unit, content in plan.units.items()
+    ]
+    systemd.daemon_reload(
+        name="systemd sees the backup units", _if=lambda: any(u.did_change() for u in units)
+    )
+    for service in plan.services:
+        systemd.service(
+            name=f"Backup of {service} on schedule",
+            service=f"bimkit-backup@{service}.timer",
+            running=True,
+            enabled=True,
+        )

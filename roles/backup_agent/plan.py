@@ -1,0 +1,93 @@
+"""What a protected host's backup agent gets, from its inventory data (pure)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bimkit.templates import render
+from roles.domain_controller.plan import AD_BACKUP_HOOK
+from roles.dr_repository.plan import CA_CERTIFICATE, PORT
+
+AGENT = "/usr/local/sbin/bimkit-backup"
+NOTIFIER = "/usr/local/sbin/bimkit-backup-notify"
+RUNNER = "/usr/local/lib/bimkit/restic.py"
+"""bimkit/restic.py, installed as it is."""
+CONFIG = "/etc/bimkit/backup.json"
+PASSWORD_FILE = "/etc/bimkit/restic/password"
+REPOSITORY_FILE = "/etc/bimkit/restic/repository"
+"""The repository URL with the host's append-only credential (RESTIC_REPOSITORY_FILE)."""
+CACHE_DIR = "/var/cache/bimkit/restic"
+METRICS_DIR = "/var/lib/prometheus/node-exporter"
+"""node_exporter's textfile collector directory on Debian."""
+JITTER_SECONDS = 900
+
+BUILT_IN_PRE_HOOKS: Mapping[str, str] = {
+    # service -> command given the service's first path (its staging directory)
+    "active-directory": AD_BACKUP_HOOK + " {staging}",
+}
+"""Application-consistent copies that bimkit's own roles provide."""
+
+
+@dataclass(frozen=True)
+class AgentPlan:
+    config: str
+    """/etc/bimkit/backup.json"""
+    units: Mapping[str, str]
+    """unit file name -> content"""
+    services: tuple[str, ...]
+
+
+def repository_url(data: Mapping[str, Any], hostname: str, credential: str = "") -> str:
+    """The host's private repository on the DR rest-server, by address: DNS may be down.
+
+    With `credential`, the URL restic reads from REPOSITORY_FILE.
+    """
+    userinfo = f"{hostname}:{credential}@" if credential else ""
+    return f"rest:https://{userinfo}{data['dr_repository_address']}:{PORT}/{hostname}/"
+
+
+def service_config(service: str, policy: Mapping[str, Any]) -> dict[str, Any]:
+    built_in = BUILT_IN_PRE_HOOKS.get(service)
+    pre_hooks = [built_in.format(staging=policy["paths"][0])] if built_in else []
+    return {
+        "paths": list(policy["paths"]),
+        "excludes": list(policy["excludes"]),
+        "pre_hooks": [*pre_hooks, *policy["pre_hooks"]],
+        "post_hooks": list(policy["post_hooks"]),
+    }
+
+
+def plan_agent(hostname: str, data: Mapping[str, Any]) -> AgentPlan:
+    policies = data["backup_policies"]
+    services = tuple(sorted(policies))
+    config = {
+        "host": hostname,
+        "repository": {
+            "url": repository_url(data, hostname),
+            "password_file": PASSWORD_FILE,
+            "owner": hostname,
+            "repository_file": REPOSITORY_FILE,
+            "cacert": CA_CERTIFICATE,
+            "cache_dir": CACHE_DIR,
+        },
+        "metrics_dir": METRICS_DIR,
+        "notify": dict(data["backup_notify"]),
+        "services": {service: service_config(service, policies[service]) for service in services},
+    }
+    units = {
+        "bimkit-backup@.service": render("backup_agent/bimkit-backup@.service.j2", agent=AGENT),
+        "bimkit-backup-failed@.service": render(
+            "backup_agent/bimkit-backup-failed@.service.j2", notifier=NOTIFIER
+        ),
+    }
+    for service in services:
+        units[f"bimkit-backup@{service}.timer"] = render(
+            "backup_agent/bimkit-backup.timer.j2",
+            service=service,
+            schedule=policies[service]["schedule"],
+            jitter_seconds=JITTER_SECONDS,
+        )
+    return AgentPlan(json.dumps(config, indent=1, sort_keys=True) + "\n", units, services)

@@ -1,0 +1,148 @@
+"""roles/dr_repository: the restic repositories at the disaster-recovery centre.
+
+restic's rest-server (Debian's restic-rest-server) in append-only mode with
+private repositories: each protected host may add snapshots to its own
+repository and can neither delete nor read another's. TLS with the DR CA
+(bimkit.dr.tls); one htpasswd credential per host. Retention and checks
+run on this host, directly on the repositories, never through the server.
+"""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+from pyinfra.api.deploy import deploy
+from pyinfra.context import host
+from pyinfra.operations import apt, files, systemd
+
+from bimkit.settings import SecretSpec, load_secrets, secret_key
+from roles.dr_repository.plan import (
+    ADMIN_HTPASSWD,
+    CERTIFICATE,
+    CREDENTIALS_DIR,
+    DATA_DIR,
+    DEFAULTS,
+    DR_CACHE,
+    DR_CONFIG,
+    DR_TOOL,
+    HTPASSWD,
+    JOBS,
+    KEY,
+    PACKAGES,
+    RUNNER,
+    SERVICE_USER,
+    plan_repository,
+)
+from roles.operations import private_file, secret_file
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def _secrets(hosts: list[str]) -> dict[str, str]:
+    names = [
+        "dr_ca_secret",
+        "dr_admin_password",
+        *(f"repository_password_{secret_key(h)}" for h in hosts),
+    ]
+    found = load_secrets([SecretSpec(name, "", host.name) for name in names])
+    return {name: found.get(name) for name in names}
+
+
+@deploy("bimkit DR repository")
+def apply() -> None:
+    data = host.data.dict()
+    plan = plan_repository(host.name, data, _secrets(sorted(data["repositories"])))
+    apt.packages(name="restic and its REST server", packages=list(PACKAGES))
+    files.directory(
+        name=f"Repositories ({DATA_DIR})",
+        path=DATA_DIR,
+        user=SERVICE_USER,
+        group=SERVICE_USER,
+        mode="750",
+    )
+    public = [
+        private_file(
+            name=f"TLS key ({KEY})", path=KEY, content=plan.tls.key_pem, group=SERVICE_USER
+        ),
+        files.put(
+            name=f"TLS certificate ({CERTIFICATE})",
+            src=StringIO(plan.tls.certificate_pem),
+            dest=CERTIFICATE,
+            mode="644",
+        ),
+        private_file(
+            name=f"One append-only credential per protected host ({HTPASSWD})",
+            path=HTPASSWD,
+            content=plan.htpasswd,
+            group=SERVICE_USER,
+        ),
+        files.put(
+            name=f"Append-only, private repositories, TLS ({DEFAULTS})",
+            src=StringIO(plan.defaults),
+            dest=DEFAULTS,
+            mode="644",
+        ),
+    ]
+    systemd.service(
+        name="restic-rest-server running (append-only, for the hosts)",
+        service="restic-rest-server",
+        running=True,
+        enabled=True,
+        restarted=any(change.will_change for change in public),
+    )
+
+    # The admin side: a loopback-only instance that may delete, the tool and its timers.
+    admin_htpasswd = private_file(
+        name=f"Admin credential ({ADMIN_HTPASSWD})",
+        path=ADMIN_HTPASSWD,
+        content=plan.admin_htpasswd,
+        group=SERVICE_USER,
+    )
+    for protected in plan.hosts:
+        secret_file(
+            name=f"{protected}'s repository password ({CREDENTIALS_DIR}/{protected}.password)",
+            secret=f"restic_password_{secret_key(protected)}",
+            path=f"{CREDENTIALS_DIR}/{protected}.password",
+        )
+        private_file(
+            name=f"{protected}'s repository through the admin instance",
+            path=f"{CREDENTIALS_DIR}/{protected}.repository",
+            content=plan.admin_urls[protected] + "\n",
+            mode="600",
+        )
+    for source, destination, mode in (
+        (REPOSITORY / "bimkit" / "restic.py", RUNNER, "644"),
+        (REPOSITORY / "files" / "dr_repository" / "bimkit-dr", DR_TOOL, "755"),
+    ):
+        files.put(
+            name=f"bimkit's DR tool: {destination}", src=str(source), dest=destination, mode=mode
+        )
+    files.directory(name=f"Folder {DR_CACHE}", path=DR_CACHE, mode="700")
+    files.put(
+        name=f"Repositories, retention and RPO ({DR_CONFIG})",
+        src=StringIO(plan.dr_config),
+        dest=DR_CONFIG,
+        mode="600",
+    )
+    units = {
+        unit: files.put(
+            name=f"Unit {unit}",
+            src=StringIO(content),
+            dest=f"/etc/systemd/system/{unit}",
+            mode="644",
+        )
+        for unit, content in plan.units.items()
+    }
+    systemd.daemon_reload(
+        name="systemd sees the DR units", _if=lambda: any(u.did_change() for u in units.values())
+    )
+    systemd.service(
+        name="bimkit-rest-admin running (loopback, may delete)",
+        service="bimkit-rest-admin",
+        running=True,
+        enabled=True,
+        restarted=admin_htpasswd.will_change or units["bimkit-rest-admin.service"].will_change,
+    )
+    for job in JOBS:
+        systemd.service(name=f"{job}.timer", service=f"{job}.timer", running=True, enabled=True)

@@ -1,0 +1,169 @@
+"""What the DR repository host gets, from its inventory data and the secrets (pure)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from ipaddress import IPv4Address
+from typing import Any
+
+import bcrypt
+
+from bimkit.dr.tls import ServerTls, server_tls
+from bimkit.settings import secret_key
+from bimkit.templates import render
+
+PACKAGES = ("restic-rest-server", "restic")
+PORT = 8000
+DATA_DIR = "/srv/restic"
+"""One restic repository per protected host: /srv/restic/<host>."""
+CONFIG_DIR = "/etc/restic-rest-server"
+HTPASSWD = f"{CONFIG_DIR}/users.htpasswd"
+CERTIFICATE = f"{CONFIG_DIR}/server.pem"
+KEY = f"{CONFIG_DIR}/server.key"
+CA_CERTIFICATE = "/etc/bimkit/dr-ca.pem"
+"""Where every host keeps the DR CA (clients verify the server with it)."""
+DEFAULTS = "/etc/default/restic-rest-server"
+ADMIN_PORT = 8001
+ADMIN_HTPASSWD = f"{CONFIG_DIR}/admin.htpasswd"
+ADMIN_USER = "admin"
+CREDENTIALS_DIR = "/etc/bimkit/restic"
+"""Per protected host: <host>.password and <host>.repository (admin URL), root only."""
+DR_CONFIG = "/etc/bimkit/dr.json"
+DR_TOOL = "/usr/local/sbin/bimkit-dr"
+RUNNER = "/usr/local/lib/bimkit/restic.py"
+DR_CACHE = "/var/cache/bimkit/restic-admin"
+JOBS = {
+    # name -> (what it does, command, OnCalendar)
+    "bimkit-dr-forget": (
+        "retention: forget --prune per policy",
+        f"{DR_TOOL} forget",
+        "*-*-* 05:00",
+    ),
+    "bimkit-dr-check": (
+        "check this week's 1/13 of every repository",
+        f"{DR_TOOL} check",
+        "Sun *-*-* 06:00",
+    ),
+}
+SERVICE_USER = "restic-rest-server"
+BCRYPT_ROUNDS = 10
+_BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def rest_server_defaults(log: str | None = None) -> str:
+    return render(
+        "dr_repository/restic-rest-server.j2",
+        port=PORT,
+        data_dir=DATA_DIR,
+        htpasswd=HTPASSWD,
+        certificate=CERTIFICATE,
+        key=KEY,
+        log=log,
+    )
+
+
+def _bcrypt_salt(user: str, password: str) -> bytes:
+    """A salt derived from the credential, so the same password hashes the same on every run.
+
+    The file then changes only when a credential does; a random salt would
+    rewrite it (and restart the server) on every deploy.
+    """
+    digest = hashlib.sha256(f"bimkit htpasswd\0{user}\0{password}".encode()).digest()
+    standard = base64.b64encode(digest[:16]).decode()
+    translated = standard.translate(
+        str.maketrans(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+            _BCRYPT_ALPHABET,
+        )
+    )
+    return f"$2b${BCRYPT_ROUNDS:02d}${translated[:22]}".encode()
+
+
+def htpasswd(credentials: Mapping[str, str]) -> str:
+    """`user:bcrypt` lines for rest-server, one per protected host, in name order."""
+    lines = [
+        f"{user}:{bcrypt.hashpw(password.encode(), _bcrypt_salt(user, password)).decode()}"
+        for user, password in sorted(credentials.items())
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class RepositoryPlan:
+    defaults: str
+    htpasswd: str
+    admin_htpasswd: str
+    tls: ServerTls
+    hosts: tuple[str, ...]
+    """The protected hosts, each with a repository directory."""
+    admin_urls: Mapping[str, str]
+    """host -> the admin instance's URL of its repository, with the admin credential."""
+    dr_config: str
+    units: Mapping[str, str]
+    """unit file name -> content: the admin instance and the retention and check jobs."""
+
+
+def admin_url(host: str, credential: str = "") -> str:
+    userinfo = f"{ADMIN_USER}:{credential}@" if credential else ""
+    return f"rest:http://{userinfo}127.0.0.1:{ADMIN_PORT}/{host}/"
+
+
+def dr_config(data: Mapping[str, Any]) -> str:
+    """/etc/bimkit/dr.json, read by bimkit-dr: every repository's services and their policies."""
+    config = {
+        "admin_url": f"rest:http://127.0.0.1:{ADMIN_PORT}",
+        "credentials_dir": CREDENTIALS_DIR,
+        "cache_dir": DR_CACHE,
+        "repositories": data["repositories"],
+    }
+    return json.dumps(config, indent=1, sort_keys=True) + "\n"
+
+
+def dr_units() -> dict[str, str]:
+    units = {
+        "bimkit-rest-admin.service": render(
+            "dr_repository/bimkit-rest-admin.service.j2",
+            public_port=PORT,
+            port=ADMIN_PORT,
+            data_dir=DATA_DIR,
+            htpasswd=ADMIN_HTPASSWD,
+        )
+    }
+    for name, (description, command, schedule) in JOBS.items():
+        units[f"{name}.service"] = render(
+            "dr_repository/bimkit-dr-job.service.j2", description=description, command=command
+        )
+        units[f"{name}.timer"] = render(
+            "dr_repository/bimkit-dr-job.timer.j2", description=description, schedule=schedule
+        )
+    return units
+
+
+def plan_repository(
+    hostname: str, data: Mapping[str, Any], secrets: Mapping[str, str]
+) -> RepositoryPlan:
+    """+ secrets: `dr_ca_secret`, `dr_admin_password` and `repository_password_<host>`."""
+    hosts = tuple(sorted(data["repositories"]))
+    credentials = {host: secrets[f"repository_password_{secret_key(host)}"] for host in hosts}
+    admin = secrets["dr_admin_password"]
+    tls = server_tls(
+        secrets["dr_ca_secret"],
+        data["municipality"],
+        hostname,
+        f"{hostname}.{data['realm']}",
+        IPv4Address(data["address"]),
+    )
+    return RepositoryPlan(
+        defaults=rest_server_defaults(),
+        htpasswd=htpasswd(credentials),
+        admin_htpasswd=htpasswd({ADMIN_USER: admin}),
+        tls=tls,
+        hosts=hosts,
+        admin_urls={host: admin_url(host, admin) for host in hosts},
+        dr_config=dr_config(data),
+        units=dr_units(),
+    )

@@ -1,0 +1,171 @@
+"""Backups to the DR repository on the lab: real restic, real rest-server, real faults.
+
+Runs before test_lab.py (file order) on the same lab and deploy.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from bimkit.model.load import load_estate
+from roles.backup_agent.plan import CONFIG, METRICS_DIR, PASSWORD_FILE, REPOSITORY_FILE
+from roles.dr_repository.plan import CA_CERTIFICATE, DATA_DIR
+from tests.conftest import REPO
+from tests.lab.conftest import DeployTotals, bimkit
+
+ESTATE = load_estate(REPO)
+DR = ESTATE.dr_repository_host.name
+
+
+def on(host: str, command: str, check: bool = True) -> str:
+    return bimkit("lab", "ssh", host, "--", command, check=check).stdout.strip()
+
+
+def dr(*arguments: str, check: bool = False) -> tuple[int, str, str]:
+    result = bimkit("dr", *arguments, env={"BIMKIT_LAB": "1"}, check=check)
+    return result.returncode, result.stdout, result.stderr
+
+
+def status_of(host: str) -> list[dict[str, Any]]:
+    _, out, err = dr("status", host, "--json")
+    assert out, err
+    rows: list[dict[str, Any]] = json.loads(out)["services"]
+    return rows
+
+
+def snapshot_ids(host: str) -> list[str]:
+    ids = on(DR, f"bimkit-dr snapshots {host} | python3 -c 'import json,sys; "
+             "print(\" \".join(s[\"short_id\"] for s in json.load(sys.stdin)))'")  # fmt: skip
+    return ids.split()
+
+
+AS_THE_HOST = (
+    f"RESTIC_REPOSITORY_FILE={REPOSITORY_FILE} RESTIC_PASSWORD_FILE={PASSWORD_FILE} "
+    f"RESTIC_CACERT={CA_CERTIFICATE} restic"
+)
+"""restic on a protected host with its own (append-only) credential."""
+
+
+def test_repository_and_agents_run(first_deploy: DeployTotals) -> None:
+    assert on(DR, "systemctl is-active restic-rest-server bimkit-rest-admin").split() == [
+        "active",
+        "active",
+    ]
+    assert on("dc1", "systemctl is-active bimkit-backup@active-directory.timer") == "active"
+    assert on(DR, "systemctl is-active bimkit-dr-forget.timer bimkit-dr-check.timer").split() == [
+        "active",
+        "active",
+    ]
+
+
+def test_backup_of_the_dc_reaches_the_dr_repository_and_status_is_green(
+    first_deploy: DeployTotals,
+) -> None:
+    code, out, err = dr("backup", "--host", "dc1")
+    assert code == 0, out + err
+    [row] = status_of("dc1")
+    assert (row["service"], row["status"]) == ("active-directory", "OK"), row
+    assert row["age_seconds"] < 600 and row["files"] >= 2
+    metrics = on("dc1", f"cat {METRICS_DIR}/bimkit_backup_active_directory.prom")
+    assert 'bimkit_backup_exit_code{service="active-directory"} 0' in metrics
+    assert 'bimkit_backup_bytes_added{service="active-directory"}' in metrics
+    listing = on(DR, "bimkit-dr snapshots dc1")
+    assert "/var/backups/bimkit/active-directory" in listing
+
+
+def test_a_host_credential_cannot_forget_or_delete_snapshots(first_deploy: DeployTotals) -> None:
+    before = snapshot_ids("dc1")
+    assert before, "needs the backup made by the previous test"
+    refused = bimkit(
+        "lab", "ssh", "dc1", "--", f"{AS_THE_HOST} forget --prune {before[0]}", check=False
+    )
+    assert refused.returncode != 0
+    assert snapshot_ids("dc1") == before
+    other = bimkit(
+        "lab", "ssh", "dc1", "--",
+        f"RESTIC_PASSWORD_FILE={PASSWORD_FILE} RESTIC_CACERT={CA_CERTIFICATE} restic -r "
+        f"\"$(sed 's#/dc1/$#/fs1/#' {REPOSITORY_FILE})\" cat config",
+        check=False,
+    )  # fmt: skip
+    assert other.returncode != 0, "a host must not reach another host's repository"
+
+
+def test_a_wrong_repository_password_is_named_as_such(first_deploy: DeployTotals) -> None:
+    on(
+        "dc1",
+        "umask 077; echo wrong > /root/wrong-password; python3 -c 'import json; "
+        f'c = json.load(open("{CONFIG}")); c["repository"]["password_file"] = '
+        '"/root/wrong-password"; json.dump(c, open("/root/wrong.json", "w"))\'',
+    )
+    result = bimkit(
+        "lab", "ssh", "dc1", "--",
+        "BIMKIT_BACKUP_CONFIG=/root/wrong.json bimkit-backup active-directory", check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "dc1's repository (rest:https://" in result.stderr
+    assert "the repository password is wrong [exit 12]" in result.stderr
+
+
+def test_an_unreachable_dr_repository_fails_the_backup_and_tells_the_admins(
+    first_deploy: DeployTotals,
+) -> None:
+    on(DR, "systemctl stop restic-rest-server")
+    try:
+        code, out, _ = dr("backup", "--host", "dc1")
+    finally:
+        on(DR, "systemctl start restic-rest-server")
+    assert code == 1
+    assert "FAILED" in out
+    journal = on("dc1", "journalctl -o cat --no-pager -u bimkit-backup@active-directory -n 20")
+    assert f"dc1's repository (rest:https://{ESTATE.dr_repository_host.address}:8000/dc1/)" in (
+        journal
+    )
+    told = on("dc1", "journalctl -o cat --no-pager -u bimkit-backup-failed@active-directory -n 5")
+    assert "bimkit: backup of active-directory on dc1 FAILED" in told
+    assert on("dc1", "systemctl is-failed bimkit-backup@active-directory.service", check=False) == (
+        "failed"
+    )
+
+
+def test_a_backup_killed_midway_is_followed_by_a_clean_one(first_deploy: DeployTotals) -> None:
+    """fs1's shares get 300 MB of random files; restic is killed with -9 while it works."""
+    on("fs1", "mkdir -p /srv/shares/arsiv && for i in $(seq 1 30); do "
+              "head -c 10M /dev/urandom > /srv/shares/arsiv/dosya-$i.bin; done")  # fmt: skip
+    on("fs1", "systemctl start --no-block bimkit-backup@file-shares.service")
+    deadline = time.monotonic() + 60
+    while "restic" not in on("fs1", "pgrep -x restic || true"):
+        assert time.monotonic() < deadline, "restic never started"
+        time.sleep(0.2)
+    time.sleep(2)
+    on("fs1", "pkill -9 -x restic")
+    code, out, err = dr("backup", "--host", "fs1")
+    assert code == 0, out + err
+    code, out, err = dr("check", "fs1", "--subset", "100%")
+    assert code == 0, out + err
+    assert [row["status"] for row in status_of("fs1")] == ["OK"]
+
+
+def test_a_corrupted_pack_is_found_by_check(first_deploy: DeployTotals) -> None:
+    pack = on(DR, f"find {DATA_DIR}/dc1/data -type f | head -1")
+    assert pack
+    on(DR, f"cp {pack} /root/pack.orig")
+    on(DR, f"printf BOZUK | dd of={pack} bs=1 seek=100 conv=notrunc status=none")
+    try:
+        code, out, _ = dr("check", "dc1", "--subset", "100%")
+    finally:
+        on(DR, f"cp /root/pack.orig {pack}")
+    assert code == 1
+    assert "FAIL" in out
+
+
+@pytest.mark.parametrize("host", ["dc1", DR])
+def test_no_secret_in_process_list_or_logs(first_deploy: DeployTotals, host: str) -> None:
+    from tests.lab.conftest import lab_secret_values
+
+    on("dc1", "systemctl start --no-block bimkit-backup@active-directory.service")
+    seen = on(host, "ps -eo args; ps -eo args e 2>/dev/null; journalctl --no-pager -n 2000")
+    assert [name for name, value in lab_secret_values().items() if value in seen] == []

@@ -1,0 +1,105 @@
+"""roles/dr_repository, roles/backup_agent and the DR tool's pure parts, without hosts."""
+
+from __future__ import annotations
+
+import datetime
+import importlib.machinery
+import importlib.util
+import json
+import sys
+from types import ModuleType
+from typing import Any
+
+import bcrypt
+
+from bimkit.inventory import plan_inventory
+from bimkit.model.load import load_estate
+from roles.backup_agent.plan import REPOSITORY_FILE, plan_agent, repository_url
+from roles.domain_controller.plan import AD_BACKUP_HOOK
+from roles.dr_repository.plan import ADMIN_PORT, htpasswd, plan_repository
+from tests.conftest import REPO
+
+DATA = {
+    name: data for entries in plan_inventory(load_estate(REPO)).values() for name, data in entries
+}
+SECRETS = {
+    "dr_ca_secret": "ca-seed",
+    "dr_admin_password": "admin-S3cret",
+    **{f"repository_password_{h}": f"{h}-S3cret" for h in ("dc1", "fs1", "log1", "pbx1")},
+}
+
+
+def dr_tool() -> ModuleType:
+    """files/dr_repository/bimkit-dr, which imports `restic` as installed beside it."""
+    sys.path.insert(0, str(REPO / "bimkit"))
+    try:
+        loader = importlib.machinery.SourceFileLoader(
+            "bimkit_dr", str(REPO / "files" / "dr_repository" / "bimkit-dr")
+        )
+        spec = importlib.util.spec_from_loader("bimkit_dr", loader)
+        assert spec is not None
+        module = importlib.util.module_from_spec(spec)
+        loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(REPO / "bimkit"))
+
+
+def test_rest_server_is_append_only_private_and_tls() -> None:
+    plan = plan_repository("dr1", DATA["dr1"], SECRETS)
+    args = plan.defaults.split('ARGS = "', 1)[1]
+    for flag in ("--append-only", "--private-repos", "--tls ", "--htpasswd-file"):
+        assert flag in args
+    assert plan.hosts == ("dc1", "fs1", "log1", "pbx1")
+
+
+def test_each_host_has_its_own_credential_and_hashes_are_stable() -> None:
+    lines = dict(line.split(":", 1) for line in htpasswd({"dc1": "a", "fs1": "b"}).splitlines())
+    assert bcrypt.checkpw(b"a", lines["dc1"].encode())
+    assert not bcrypt.checkpw(b"b", lines["dc1"].encode())
+    assert htpasswd({"dc1": "a"}) == htpasswd({"dc1": "a"})
+    assert htpasswd({"dc1": "a"}) != htpasswd({"dc1": "c"})
+
+
+def test_the_admin_instance_is_loopback_only_and_its_credential_stays_out_of_units() -> None:
+    plan = plan_repository("dr1", DATA["dr1"], SECRETS)
+    unit = plan.units["bimkit-rest-admin.service"]
+    assert f"--listen 127.0.0.1:{ADMIN_PORT}" in unit and "--append-only" not in unit
+    assert plan.admin_urls["dc1"] == f"rest:http://admin:admin-S3cret@127.0.0.1:{ADMIN_PORT}/dc1/"
+    assert not [name for name, content in plan.units.items() if "S3cret" in content]
+    assert "S3cret" not in plan.dr_config
+    config = json.loads(plan.dr_config)
+    assert config["repositories"]["dc1"]["active-directory"]["rpo_seconds"] == 86400
+
+
+def test_the_dc_backs_up_its_ad_backup_after_making_it() -> None:
+    plan = plan_agent("dc1", DATA["dc1"])
+    config: dict[str, Any] = json.loads(plan.config)
+    service = config["services"]["active-directory"]
+    assert service["pre_hooks"] == [f"{AD_BACKUP_HOOK} /var/backups/bimkit/active-directory"]
+    assert service["paths"] == ["/var/backups/bimkit/active-directory"]
+    assert config["repository"]["repository_file"] == REPOSITORY_FILE
+    assert "S3cret" not in plan.config
+    timer = plan.units["bimkit-backup@active-directory.timer"]
+    assert "OnCalendar=*-*-* 01:30\n" in timer and "FixedRandomDelay=true\n" in timer
+    assert "Persistent=true\n" in timer
+
+
+def test_hosts_reach_the_dr_repository_by_address_with_their_own_user() -> None:
+    assert repository_url(DATA["dc1"], "dc1") == "rest:https://10.21.33.20:8000/dc1/"
+    assert repository_url(DATA["dc1"], "dc1", "pw") == "rest:https://dc1:pw@10.21.33.20:8000/dc1/"
+
+
+def test_thirteen_weekly_checks_read_every_pack_in_a_quarter() -> None:
+    tool = dr_tool()
+    monday = datetime.date(2026, 1, 5)
+    subsets = {tool.this_weeks_subset(monday + datetime.timedelta(weeks=w)) for w in range(13)}
+    assert subsets == {f"{n}/13" for n in range(1, 14)}
+
+
+def test_restic_times_with_nanoseconds_and_offsets_are_read() -> None:
+    tool = dr_tool()
+    parsed = tool.parse_time("2026-11-26T01:30:05.123456789+03:00")
+    assert parsed == datetime.datetime(2026, 11, 25, 22, 30, 5, 123456, tzinfo=datetime.UTC)
+    assert tool.parse_time("2026-11-26T01:30:05Z").hour == 1
+    assert tool.parse_time("2026-11-26T01:30:05.5+00:00").microsecond == 500000
