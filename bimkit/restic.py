@@ -110,7 +110,7 @@ class ResticError(Exception):
 class RepositoryMissing(ResticError):
     @property
     def cause(self) -> str:
-        return "there is no repository (run `bimkit dr init`)"
+        return "there is no repository yet (`bimkit dr init`, or the first backup, makes it)"
 
 
 class RepositoryLocked(ResticError):
@@ -151,9 +151,18 @@ def error_for(
 ) -> ResticError:
     """The exception for a non-zero exit; unknown codes are plain failures."""
     lines = [line for line in mask(stderr, secrets).splitlines() if line.strip()]
-    detail = lines[-1].strip() if lines else ""
+    detail = _message(lines[-1]) if lines else ""
     kind = ERRORS.get(exit_code, ResticError)
     return kind(repository.owner, command, exit_code, detail, _safe_url(repository.url))
+
+
+def _message(line: str) -> str:
+    """The first line of restic's message: with --json its errors are JSON objects too."""
+    try:
+        message = json.loads(line).get("message", line)
+    except (json.JSONDecodeError, AttributeError):
+        message = line
+    return str(message).strip().splitlines()[0] if str(message).strip() else ""
 
 
 def _safe_url(url: str) -> str:

@@ -19,6 +19,7 @@ from bimkit.cli.output import DataOption, console, load, stderr
 from bimkit.errors import BimkitError
 from bimkit.model.estate import Estate
 from bimkit.remote import CommandResult, connected, estate_inventory
+from roles.backup_agent.plan import AGENT
 from roles.dr_repository.plan import DR_TOOL
 
 app = typer.Typer(help="Backups at the disaster-recovery centre.", no_args_is_help=True)
@@ -158,51 +159,85 @@ def forget(hosts: HostsArgument = None, data: DataOption = None) -> None:
     _job("forget", hosts, data, [])
 
 
-@app.command()
-def backup(
-    host: Annotated[list[str] | None, typer.Option("--host", help="Back up this host.")] = None,
-    all_hosts: Annotated[bool, typer.Option("--all", help="Back up every protected host.")] = False,
-    data: DataOption = None,
-) -> None:
-    """Start the backup agents now (their systemd units) and show a summary."""
-    estate = load(data)
+HostOption = Annotated[list[str] | None, typer.Option("--host", help="A protected host.")]
+AllOption = Annotated[bool, typer.Option("--all", help="Every protected host.")]
+
+
+def _protected_hosts(
+    estate: Estate, hosts: list[str] | None, all_hosts: bool
+) -> dict[str, list[str]]:
+    """The chosen protected hosts and their services."""
     protected = {h.name: list(h.protected_services) for h in estate.protected_hosts}
-    chosen = sorted(protected) if all_hosts else sorted(set(host or []))
+    chosen = sorted(protected) if all_hosts else sorted(set(hosts or []))
     if not chosen:
-        raise BimkitError("dr backup: name hosts with --host, or use --all")
+        raise BimkitError("dr: name hosts with --host, or use --all")
     unknown = [name for name in chosen if name not in protected]
     if unknown:
-        raise BimkitError(f"dr backup: {', '.join(unknown)} has no protected service")
+        raise BimkitError(f"dr: {', '.join(unknown)} has no protected service")
+    return {name: protected[name] for name in chosen}
+
+
+def _on_hosts(estate: Estate, commands: dict[str, str], what: str) -> dict[str, CommandResult]:
+    """Each host's command in parallel, with a spinner; unreachable hosts fail with a reason."""
     entries = dict(estate_inventory(estate)["linux"])
-    rows = []
     progress = Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
     )
-    reachable = [(name, entries[name]) for name in chosen if name in entries]
+    reachable = [(name, entries[name]) for name in commands if name in entries]
     with connected(reachable) as session, progress:
-        task = progress.add_task(f"backing up {len(chosen)} host(s)", total=None)
+        task = progress.add_task(f"{what} on {len(commands)} host(s)", total=None)
         started = time.monotonic()
-        commands = {}
-        for name in chosen:
-            units = " ".join(f"bimkit-backup@{service}.service" for service in protected[name])
-            journal = "journalctl -o cat --no-pager -n 3 --since=-3600s " + " ".join(
-                f"-u bimkit-backup@{service}.service" for service in protected[name]
-            )
-            commands[name] = f"systemctl start {units}; status=$?; {journal}; exit $status"
         results = session.run(commands)
-        for name in chosen:
-            if name not in results:
-                results[name] = CommandResult(False, "", "cannot be reached over SSH")
-        progress.update(task, description=f"done in {time.monotonic() - started:.0f} s")
-    for name in chosen:
-        result = results[name]
-        lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
-        rows.append((name, ", ".join(protected[name]), result.ok, lines[-1] if lines else ""))
-    table = Table(title="Backups", title_justify="left")
+        progress.update(task, description=f"{what}: done in {time.monotonic() - started:.0f} s")
+    for name in commands:
+        if name not in results:
+            reason = session.unreachable.get(name, "not in the inventory (is it up?)")
+            results[name] = CommandResult(False, "", f"{name} cannot be reached: {reason}")
+    return results
+
+
+def _summary(title: str, hosts: dict[str, list[str]], results: dict[str, CommandResult]) -> None:
+    table = Table(title=title, title_justify="left")
     for column in ("host", "services", "result", "last message"):
         table.add_column(column)
-    for name, services, ok, message in rows:
-        table.add_row(name, services, "[green]OK[/]" if ok else "[bold red]FAILED[/]", message)
+    for name, services in hosts.items():
+        result = results[name]
+        lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+        table.add_row(
+            name,
+            ", ".join(services),
+            "[green]OK[/]" if result.ok else "[bold red]FAILED[/]",
+            lines[-1] if lines else "",
+        )
     console.print(table)
-    if not all(ok for _, _, ok, _ in rows):
+    if not all(results[name].ok for name in hosts):
         raise typer.Exit(1)
+
+
+@app.command()
+def backup(host: HostOption = None, all_hosts: AllOption = False, data: DataOption = None) -> None:
+    """Start the backup agents now (their systemd units) and show a summary."""
+    estate = load(data)
+    hosts = _protected_hosts(estate, host, all_hosts)
+    commands = {}
+    for name, services in hosts.items():
+        units = [f"bimkit-backup@{service}.service" for service in services]
+        # The agent's own lines from this run, which name the snapshot or the cause.
+        journal = (
+            f"journalctl -o cat --no-pager --since=@$started {' '.join('-u ' + u for u in units)}"
+            " | grep '^bimkit-backup' | tail -n 3"
+        )
+        commands[name] = (
+            f"started=$(date +%s); systemctl start {' '.join(units)}; status=$?; "
+            f"{journal}; exit $status"
+        )
+    _summary("Backups", hosts, _on_hosts(estate, commands, "backing up"))
+
+
+@app.command()
+def init(host: HostOption = None, all_hosts: AllOption = False, data: DataOption = None) -> None:
+    """Create the hosts' repositories that do not exist yet, each with the host's credential."""
+    estate = load(data)
+    hosts = _protected_hosts(estate, host, all_hosts)
+    results = _on_hosts(estate, {name: f"{AGENT} --init" for name in hosts}, "init")
+    _summary("Repositories", hosts, results)

@@ -95,7 +95,15 @@ def clock_at_start() -> float:
 
 @pytest.fixture(scope="session")
 def lab(lab_paths: LabPaths, clock_at_start: float) -> Iterator[LabPaths]:
-    """The example estate's lab, up for the session, always down afterwards."""
+    """The example estate's lab, up for the session, always down afterwards.
+
+    BIMKIT_TEST_REUSE_LAB=1 (for developers, with -k) takes the running lab
+    as it is and leaves it up.
+    """
+    if os.environ.get("BIMKIT_TEST_REUSE_LAB"):
+        bimkit("lab", "up")
+        yield lab_paths
+        return
     bimkit("lab", "down")
     try:
         bimkit("lab", "up")

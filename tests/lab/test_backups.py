@@ -121,9 +121,11 @@ def test_an_unreachable_dr_repository_fails_the_backup_and_tells_the_admins(
     assert code == 1
     assert "FAILED" in out
     journal = on("dc1", "journalctl -o cat --no-pager -u bimkit-backup@active-directory -n 20")
-    assert f"dc1's repository (rest:https://{ESTATE.dr_repository_host.address}:8000/dc1/)" in (
-        journal
-    )
+    dr_address = ESTATE.dr_repository_host.address
+    assert (
+        f"active-directory on dc1: the DR repository rest:https://{dr_address}:8000/dc1/ "
+        "cannot be reached; no backup made" in journal
+    ), journal
     told = on("dc1", "journalctl -o cat --no-pager -u bimkit-backup-failed@active-directory -n 5")
     assert "bimkit: backup of active-directory on dc1 FAILED" in told
     assert on("dc1", "systemctl is-failed bimkit-backup@active-directory.service", check=False) == (
@@ -132,16 +134,20 @@ def test_an_unreachable_dr_repository_fails_the_backup_and_tells_the_admins(
 
 
 def test_a_backup_killed_midway_is_followed_by_a_clean_one(first_deploy: DeployTotals) -> None:
-    """fs1's shares get 300 MB of random files; restic is killed with -9 while it works."""
-    on("fs1", "mkdir -p /srv/shares/arsiv && for i in $(seq 1 30); do "
-              "head -c 10M /dev/urandom > /srv/shares/arsiv/dosya-$i.bin; done")  # fmt: skip
+    """fs1's shares get 1 GB of new random files; restic is killed with -9 while it uploads."""
+    on("fs1", "rm -rf /srv/shares/arsiv && mkdir -p /srv/shares/arsiv && for i in $(seq 1 16); "
+              "do head -c 64M /dev/urandom > /srv/shares/arsiv/dosya-$i.bin; done")  # fmt: skip
     on("fs1", "systemctl start --no-block bimkit-backup@file-shares.service")
-    deadline = time.monotonic() + 60
-    while "restic" not in on("fs1", "pgrep -x restic || true"):
-        assert time.monotonic() < deadline, "restic never started"
-        time.sleep(0.2)
-    time.sleep(2)
-    on("fs1", "pkill -9 -x restic")
+    deadline = time.monotonic() + 120
+    while not on("fs1", "pgrep -f '^restic backup' || true"):
+        assert time.monotonic() < deadline, "restic backup never started"
+        time.sleep(0.1)
+    time.sleep(1)
+    on("fs1", "pkill -9 -f '^restic backup'")
+    unit = "bimkit-backup@file-shares"
+    state = f"timeout 60 sh -c 'while [ $(systemctl is-active {unit}) = activating ]; do "
+    state += f"sleep 0.5; done'; systemctl is-failed {unit} || true"
+    assert on("fs1", state) == "failed", "the killed run fails its unit"
     code, out, err = dr("backup", "--host", "fs1")
     assert code == 0, out + err
     code, out, err = dr("check", "fs1", "--subset", "100%")
