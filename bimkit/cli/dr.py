@@ -16,9 +16,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bimkit.cli.output import DataOption, console, load, stderr
+from bimkit.dr import s3
 from bimkit.errors import BimkitError
 from bimkit.model.estate import Estate
 from bimkit.remote import CommandResult, connected, estate_inventory
+from bimkit.settings import SecretSpec, load_secrets
 from roles.backup_agent.plan import AGENT
 from roles.dr_repository.plan import DR_TOOL
 
@@ -241,3 +243,37 @@ def init(host: HostOption = None, all_hosts: AllOption = False, data: DataOption
     hosts = _protected_hosts(estate, host, all_hosts)
     results = _on_hosts(estate, {name: f"{AGENT} --init" for name in hosts}, "init")
     _summary("Repositories", hosts, results)
+
+
+s3_app = typer.Typer(help="The S3 bucket at the DR site (dr_repository: s3).", no_args_is_help=True)
+app.add_typer(s3_app, name="s3")
+
+
+def _s3(data: DataOption) -> tuple[Any, str, Any]:
+    estate = load(data)
+    policy = s3.bucket_policy(estate)
+    names = ("s3_access_key_id", "s3_secret_access_key")
+    found = load_secrets([SecretSpec(name, "", "bimkit dr s3") for name in names])
+    client = s3.client_for(estate, *(found.get(name) for name in names))
+    assert estate.config.dr_s3 is not None
+    return client, estate.config.dr_s3.endpoint, policy
+
+
+@s3_app.command()
+def provision(data: DataOption = None) -> None:
+    """Create the bucket or bring it to the policy: versioning, object lock, lifecycle."""
+    client, endpoint, policy = _s3(data)
+    done = s3.provision(client, endpoint, policy)
+    for line in done or [f"bucket {policy.bucket} at {endpoint} already matches the policy"]:
+        console.print(line, markup=False)
+
+
+@s3_app.command()
+def drift(data: DataOption = None) -> None:
+    """Show how the bucket differs from the policy; exit 1 when it does."""
+    client, endpoint, policy = _s3(data)
+    found = s3.drift(client, endpoint, policy)
+    for line in found or [f"bucket {policy.bucket} at {endpoint} matches the policy"]:
+        console.print(line, markup=False)
+    if found:
+        raise typer.Exit(1)

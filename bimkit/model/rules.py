@@ -105,6 +105,14 @@ def check_plan(config: EstateConfig) -> list[Problem]:
                 f"than the lockout itself ({policy.lockout_minutes} min); AD refuses it",
             )
         )
+    if config.dr_repository == "s3" and config.dr_s3 is None:
+        problems.append(
+            Problem(
+                ESTATE_FILE,
+                "dr_s3",
+                "dr_repository is s3 but no dr_s3 section gives its endpoint and bucket",
+            )
+        )
     if 0 < policy.max_age_days <= policy.min_age_days:
         problems.append(
             Problem(

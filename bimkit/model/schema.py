@@ -192,6 +192,22 @@ class PasswordPolicy(Strict):
     )
 
 
+class S3Repository(Strict):
+    """The S3 bucket at the DR site, when `dr_repository` is `s3` (MinIO or any S3 API)."""
+
+    endpoint: str = Field(description="S3 API URL, e.g. https://10.21.33.30:9000")
+    bucket: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", description="bucket holding the repositories"
+    )
+    region: str = Field("us-east-1", description="region name the server expects")
+    lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
+        "GOVERNANCE", description="object-lock mode; COMPLIANCE cannot be lifted by anyone"
+    )
+    lock_days: int | None = Field(
+        None, ge=1, le=3650, description="default retention (default: longest daily retention)"
+    )
+
+
 class BackupNotify(Strict):
     """Who hears about a failed backup. Any of these, or none (the journal only)."""
 
@@ -241,6 +257,7 @@ class EstateConfig(Strict):
     backup_policies: dict[Name, BackupPolicy] = Field(
         default_factory=dict, description="per protected service"
     )
+    dr_s3: S3Repository | None = Field(None, description="the bucket, when dr_repository is s3")
     backup_notify: BackupNotify = Field(
         default_factory=BackupNotify, description="how a failed backup is reported"
     )

@@ -43,6 +43,10 @@ def test_required_secrets_follow_the_estate() -> None:
 
 def test_s3_repository_adds_s3_keys(estate_data: EstateData) -> None:
     estate_data.edit("estate.yaml", setter("dr_repository", value="s3"))
+    estate_data.edit(
+        "estate.yaml",
+        setter("dr_s3", value={"endpoint": "http://127.0.0.1:9000", "bucket": "kayapinar-dr"}),
+    )
     names = [spec.name for spec in required_secrets(load_estate(estate_data.root))]
     assert {"s3_access_key_id", "s3_secret_access_key"} <= set(names)
 

@@ -64,6 +64,14 @@ def roles(site_index: int, roles: list[str]) -> Change:
 CASES: list[tuple[str, str, Change, str, str, str]] = [
     # id, file changed, change, file reported, path reported, message (regex)
     (
+        "s3-repository-without-bucket",
+        "estate.yaml",
+        setter("dr_repository", value="s3"),
+        "estate.yaml",
+        "dr_s3",
+        r"dr_repository is s3 but no dr_s3 section",
+    ),
+    (
         "lockout-window-longer-than-lockout",
         "estate.yaml",
         setter("password_policy", value={"lockout_minutes": 10, "lockout_window_minutes": 15}),
