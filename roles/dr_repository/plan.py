@@ -118,6 +118,8 @@ def dr_config(data: Mapping[str, Any]) -> str:
         "admin_url": f"rest:http://127.0.0.1:{ADMIN_PORT}",
         "credentials_dir": CREDENTIALS_DIR,
         "cache_dir": DR_CACHE,
+        "data_dir": DATA_DIR,
+        "status_cache": f"{DR_CACHE}/status",
         "repositories": data["repositories"],
     }
     return json.dumps(config, indent=1, sort_keys=True) + "\n"
