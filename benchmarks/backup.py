@@ -1,6 +1,6 @@
 """Backup figures on the lab: bimkit's agent vs bare restic, restic vs sha256sum, dr status scaling.
 
-    sudo .venv/bin/python benchmarks/backup.py [--size-mb 2048]
+    sudo .venv/bin/python benchmarks/backup.py [--size-mb 2048] [--runs 3]
 
 Needs the lab up and deployed (`./dev main`). Everything runs on lab
 machines, where Debian 13's restic is:
@@ -9,7 +9,8 @@ machines, where Debian 13's restic is:
    few large random ones). bimkit-backup (its pre-/post-hook machinery,
    init check, unlock, metrics) and a bare `restic backup` write the same
    data to two fresh repositories of the same kind (fs1's private space on
-   the DR rest-server), full and then with no change. Target: ratio <= 1.10.
+   the DR rest-server), full and then with no change; medians over --runs
+   runs, the order alternating run by run. Target: ratio <= 1.10.
 2. restic's full-backup throughput against `sha256sum` over the same files.
 3. `bimkit-dr status` on dr1 over 50 repositories against over 1, first
    with every repository opened by restic (a key derivation each), then
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -88,24 +90,30 @@ def repository_file(name: str) -> str:
     return path
 
 
-def backups(size_mb: int) -> dict[str, float]:
+def backups(size_mb: int, runs: int) -> dict[str, float]:
+    """Medians over `runs`, each into fresh repositories, the order alternating run by run."""
     make_data(size_mb)
-    bare_url, agent_url = repository_file("bench-bare"), repository_file("bench-agent")
     env = (
         f"RESTIC_PASSWORD_FILE={CREDENTIALS}/password RESTIC_CACERT=/etc/bimkit/dr-ca.pem "
         f"RESTIC_CACHE_DIR=/var/cache/bimkit/restic"
     )
-    ssh("fs1", f"{env} RESTIC_REPOSITORY_FILE={bare_url} restic init")
-    ssh("fs1", agent_config(agent_url))
     agent = "BIMKIT_BACKUP_CONFIG=/root/bench-agent.json bimkit-backup bench"
-    bare = f"{env} RESTIC_REPOSITORY_FILE={bare_url} restic backup --json --host fs1 {DATA}"
-    figures = {
-        "agent_full": timed("fs1", agent),
-        "bare_full": timed("fs1", bare),
-        "agent_unchanged": timed("fs1", agent),
-        "bare_unchanged": timed("fs1", bare),
-        "sha256sum": timed("fs1", f"find {DATA} -type f -print0 | xargs -0 sha256sum"),
-    }
+    timings: dict[str, list[float]] = {}
+    for run in range(runs):
+        bare_url = repository_file(f"bench-bare-{run}")
+        agent_url = repository_file(f"bench-agent-{run}")
+        ssh("fs1", f"{env} RESTIC_REPOSITORY_FILE={bare_url} restic init")
+        ssh("fs1", agent_config(agent_url))
+        ssh("fs1", f"rm -rf /tmp/bench-metrics && {agent.replace(' bench', ' --init')}")
+        bare = f"{env} RESTIC_REPOSITORY_FILE={bare_url} restic backup --json --host fs1 {DATA}"
+        order = [("agent", agent), ("bare", bare)]
+        if run % 2:
+            order.reverse()
+        for phase in ("full", "unchanged"):
+            for name, command in order:
+                timings.setdefault(f"{name}_{phase}", []).append(timed("fs1", command))
+    figures = {name: statistics.median(values) for name, values in timings.items()}
+    figures["sha256sum"] = timed("fs1", f"find {DATA} -type f -print0 | xargs -0 sha256sum")
     return figures
 
 
@@ -149,13 +157,18 @@ def cleanup() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=2048)
-    size = parser.parse_args().size_mb
+    parser.add_argument("--runs", type=int, default=3)
+    arguments = parser.parse_args()
+    size = arguments.size_mb
     try:
-        figures = backups(size)
+        figures = backups(size, arguments.runs)
         one, fifty = dr_status(1), dr_status(50)
     finally:
         cleanup()
-    print(f"data set: {size} MB on fs1, repositories on dr1's rest-server (TLS, append-only)")
+    print(
+        f"data set: {size} MB on fs1, repositories on dr1's rest-server (TLS, append-only); "
+        f"medians of {arguments.runs} runs"
+    )
     full = figures["agent_full"] / figures["bare_full"]
     unchanged = figures["agent_unchanged"] / figures["bare_unchanged"]
     print(
