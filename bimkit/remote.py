@@ -81,8 +81,7 @@ class Session:
 @contextmanager
 def connected(entries: list[HostEntry]) -> Iterator[Session]:
     """Connect to `entries` in parallel; hosts that cannot be reached are reported, not raised."""
-    names = [(name, data) for name, data in entries]
-    state = State(Inventory((names, {})), Config())  # type: ignore[no-untyped-call]
+    state = State(Inventory((list(entries), {})), Config())  # type: ignore[no-untyped-call]
     with suppress(PyinfraError):  # none answered: Session.unreachable lists them all
         connect_all(state)
     try:
