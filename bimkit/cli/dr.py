@@ -227,7 +227,7 @@ def backup(host: HostOption = None, all_hosts: AllOption = False, data: DataOpti
         # The agent's own lines from this run, which name the snapshot or the cause.
         journal = (
             f"journalctl -o cat --no-pager --since=@$started {' '.join('-u ' + u for u in units)}"
-            " | grep '^bimkit-backup' | tail -n 3"
+            " | grep '^bimkit-backup: ' | tail -n 3"
         )
         commands[name] = (
             f"started=$(date +%s); systemctl start {' '.join(units)}; status=$?; "
