@@ -64,7 +64,7 @@ def directory(desired: Directory, realm: str) -> Generator[Any, None, None]:
 def password_policy(policy: dict[str, Any]) -> Generator[Any, None, None]:
     """Make the domain's password and lockout settings those of `policy` (estate.yaml).
 
-    + policy: `password_policy` from the estate, as in the host's data
+    + policy: estate.yaml's `password_policy`, as host data `account_policy` carries it
     """
     options = password_settings_options(policy, host.get_fact(PasswordSettings))
     if not options:
