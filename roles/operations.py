@@ -11,7 +11,7 @@ from typing import Any
 from pyinfra.api.command import FileUploadCommand, StringCommand
 from pyinfra.api.operation import operation
 from pyinfra.context import host
-from pyinfra.facts.files import File, Sha256File
+from pyinfra.facts.files import Directory, File, Sha256File
 
 from bimkit.settings import SecretSpec, load_secrets
 
@@ -25,21 +25,16 @@ def secret_file(secret: str, path: str) -> Generator[Any, None, None]:
 
     Unlike `files.put`, the value never appears in a diff, an argument or a
     log: it is read on the control machine here, compared by hash, and
-    uploaded through a temporary file inside the 0700 folder.
+    uploaded as `private_file` does. A missing folder is made 0700.
 
         secret_file(name="AD admin password", secret="ad_admin_password",
                     path="/etc/bimkit/ad_admin_password")
     """
     value = load_secrets([SecretSpec(secret, "", host.name)]).get(secret) + "\n"
-    if host.get_fact(Sha256File, path=path) == hashlib.sha256(value.encode()).hexdigest():
-        host.noop(f"secret `{secret}` is in place")
-        return
     folder = posixpath.dirname(path)
-    yield StringCommand("install", "-d", "-m", "700", "-o", "root", "-g", "root", folder)
-    yield FileUploadCommand(
-        StringIO(value), path, remote_temp_filename=posixpath.join(folder, ".bimkit-upload")
-    )
-    yield StringCommand("chmod", "600", path)
+    if host.get_fact(Directory, path=folder) is None:
+        yield StringCommand("install", "-d", "-m", "700", "-o", "root", "-g", "root", folder)
+    yield from _private_upload(path, value, "root", "600", f"secret `{secret}` is in place")
 
 
 @operation()
@@ -81,6 +76,13 @@ def private_file(
     mode there, then moved into place, so it is never readable by others,
     not even for a moment.
     """
+    yield from _private_upload(path, content, group, mode, f"{path} is in place")
+
+
+def _private_upload(
+    path: str, content: str, group: str, mode: str, in_place: str
+) -> Generator[Any, None, None]:
+    """Upload into a root-only staging folder, set owner and mode there, move into place."""
     wanted = hashlib.sha256(content.encode()).hexdigest()
     current = host.get_fact(File, path=path)
     if (
@@ -89,7 +91,7 @@ def private_file(
         and current["group"] == group
         and f"{current['mode']}" == mode.lstrip("0")
     ):
-        host.noop(f"{path} is in place")
+        host.noop(in_place)
         return
     staged = posixpath.join(PRIVATE_STAGING, posixpath.basename(path))
     yield StringCommand("install", "-d", "-m", "700", "-o", "root", "-g", "root", PRIVATE_STAGING)

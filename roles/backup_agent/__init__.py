@@ -31,6 +31,7 @@ from roles.backup_agent.plan import (
 )
 from roles.dr_repository.plan import CA_CERTIFICATE
 from roles.operations import private_file, secret_file
+from roles.units import unit_files
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -80,18 +81,7 @@ def apply() -> None:
         dest=CONFIG,
         mode="600",
     )
-    units = [
-        files.put(
-            name=f"Unit {unit}",
-            src=StringIO(content),
-            dest=f"/etc/systemd/system/{unit}",
-            mode="644",
-        )
-        for unit, content in plan.units.items()
-    ]
-    systemd.daemon_reload(
-        name="systemd sees the backup units", _if=lambda: any(u.did_change() for u in units)
-    )
+    unit_files(plan.units, "backup units")
     for service in plan.services:
         systemd.service(
             name=f"Backup of {service} on schedule",

@@ -45,6 +45,7 @@ from roles.domain_controller.plan import (
     sysvol_sync_units,
 )
 from roles.operations import once, secret_file
+from roles.units import unit_files
 
 FILES = Path(__file__).resolve().parents[2] / "files" / "domain_controller"
 
@@ -183,15 +184,7 @@ def apply() -> None:
             dest=SYSVOL_SYNC,
             mode="755",
         )
-        units = [
-            files.put(
-                name=f"SYSVOL pull unit ({unit})",
-                src=StringIO(content),
-                dest=f"/etc/systemd/system/{unit}",
-                mode="644",
-            )
-            for unit, content in sysvol_sync_units(data).items()
-        ]
+        unit_files(sysvol_sync_units(data), "SYSVOL pull units")
         once(
             name=f"idmap taken from the primary, SYSVOL pulled and its ACLs reset ({IDMAP})",
             marker="/var/lib/bimkit/idmap-imported",
@@ -202,5 +195,4 @@ def apply() -> None:
             service="bimkit-sysvol-sync.timer",
             running=True,
             enabled=True,
-            daemon_reload=any(unit.will_change for unit in units),
         )

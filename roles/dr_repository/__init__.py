@@ -35,6 +35,7 @@ from roles.dr_repository.plan import (
     plan_repository,
 )
 from roles.operations import private_file, secret_file
+from roles.units import unit_files
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -125,18 +126,7 @@ def apply() -> None:
         dest=DR_CONFIG,
         mode="600",
     )
-    units = {
-        unit: files.put(
-            name=f"Unit {unit}",
-            src=StringIO(content),
-            dest=f"/etc/systemd/system/{unit}",
-            mode="644",
-        )
-        for unit, content in plan.units.items()
-    }
-    systemd.daemon_reload(
-        name="systemd sees the DR units", _if=lambda: any(u.did_change() for u in units.values())
-    )
+    units = unit_files(plan.units, "DR units")
     systemd.service(
         name="bimkit-rest-admin running (loopback, may delete)",
         service="bimkit-rest-admin",
