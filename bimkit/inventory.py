@@ -92,6 +92,8 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         data["dr_repository_address"] = str(estate.dr_repository_host.address)
     if host.protected_services or host.has(Role.backup_server):
         data["municipality"] = config.municipality  # names the DR CA
+        if config.dr_s3 is not None and config.dr_repository == "s3":
+            data["dr_s3"] = config.dr_s3.model_dump(include={"endpoint", "bucket"})
     if host.has(Role.backup_server):
         data["repositories"] = {
             protected.name: {

@@ -6,7 +6,8 @@ the admin jobs run restic; the CLI uses it where restic runs locally.
 
 Secrets never reach argv or the environment: the repository password is a
 file (RESTIC_PASSWORD_FILE), so is the URL with the rest-server credential
-(RESTIC_REPOSITORY_FILE), and every message this module builds passes
+(RESTIC_REPOSITORY_FILE) and, for S3, the access key (an AWS credentials
+file, AWS_SHARED_CREDENTIALS_FILE); every message this module builds passes
 through `mask`. Exit codes as restic >= 0.17
 defines them: 0 ok, 1 fatal, 3 some source files unreadable (snapshot made
 but incomplete), 10 no repository, 11 lock failed, 12 wrong password,
@@ -45,6 +46,8 @@ class Repository:
     cacert: str | None = None
     """CA certificate that signed the rest-server's TLS certificate."""
     cache_dir: str | None = None
+    credentials_file: str | None = None
+    """S3 only: an AWS credentials file (`[default]` with the access key id and secret)."""
 
     def environment(self) -> dict[str, str]:
         """Only file names: no secret appears in the environment (`ps e`) or in argv."""
@@ -57,6 +60,9 @@ class Repository:
             env["RESTIC_CACERT"] = self.cacert
         if self.cache_dir:
             env["RESTIC_CACHE_DIR"] = self.cache_dir
+        if self.credentials_file:
+            env["AWS_SHARED_CREDENTIALS_FILE"] = self.credentials_file
+            env["AWS_PROFILE"] = "default"
         return env
 
     def secrets(self) -> list[str]:
@@ -64,6 +70,8 @@ class Repository:
         found = [read_secret(self.password_file)]
         if self.repository_file:
             found.append(url_credential(read_secret(self.repository_file)))
+        if self.credentials_file:
+            found.append(aws_secret(read_secret(self.credentials_file)))
         return [value for value in found if value]
 
 
@@ -72,6 +80,28 @@ def url_credential(url: str) -> str:
     _, separator, rest = url.partition("://")
     userinfo = rest.split("/", 1)[0].rpartition("@")[0] if separator else ""
     return userinfo.partition(":")[2]
+
+
+def s3_url(endpoint: str, bucket: str, prefix: str = "") -> str:
+    """restic's S3 repository URL: `s3:https://host:port/bucket[/prefix]`."""
+    return f"s3:{endpoint.rstrip('/')}/{bucket}" + (f"/{prefix}" if prefix else "")
+
+
+def aws_credentials(access_key_id: str, secret_access_key: str) -> str:
+    """An AWS shared credentials file: restic's S3 backend reads it when the env names it."""
+    return (
+        f"[default]\naws_access_key_id = {access_key_id}\n"
+        f"aws_secret_access_key = {secret_access_key}\n"
+    )
+
+
+def aws_secret(credentials: str) -> str:
+    """The secret access key in an AWS credentials file, or ''."""
+    for line in credentials.splitlines():
+        name, separator, value = line.partition("=")
+        if separator and name.strip() == "aws_secret_access_key":
+            return value.strip()
+    return ""
 
 
 def read_secret(path: str) -> str:

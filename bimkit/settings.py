@@ -45,6 +45,10 @@ class SecretSpec:
         return ENV_PREFIX + self.name.upper()
 
 
+S3_KEY_NAMES = ("access_key_id", "secret_access_key")
+S3_KEY_MEANINGS = ("access key id", "secret access key")
+
+
 def secret_key(host: str) -> str:
     """Host names may hold '-', which environment variable names cannot."""
     return host.replace("-", "_")
@@ -56,6 +60,7 @@ def required_secrets(estate: Estate) -> list[SecretSpec]:
     specs = [SecretSpec("ad_admin_password", "Active Directory Administrator password", dcs)]
     protected = [host for host in estate.hosts.values() if host.protected_services]
     dr_hosts = ", ".join(h.name for h in estate.hosts_with(Role.backup_server)) or "-"
+    s3 = estate.config.dr_repository == "s3"
     for host in protected:
         key = secret_key(host.name)
         specs.append(
@@ -65,14 +70,25 @@ def required_secrets(estate: Estate) -> list[SecretSpec]:
                 host.name,
             )
         )
-        specs.append(
-            SecretSpec(
-                f"repository_password_{key}",
-                "append-only DR repository credential (can add, cannot delete)",
-                host.name,
+        if s3:
+            specs += [
+                SecretSpec(f"s3_{name}_{key}", f"the host's own S3 {what}", host.name)
+                for name, what in zip(S3_KEY_NAMES, S3_KEY_MEANINGS, strict=True)
+            ]
+        else:
+            specs.append(
+                SecretSpec(
+                    f"repository_password_{key}",
+                    "append-only DR repository credential (can add, cannot delete)",
+                    host.name,
+                )
             )
-        )
-    if protected:
+    if s3:
+        specs += [
+            SecretSpec(f"s3_{name}", f"the DR jobs' S3 {what} (retention, checks)", dr_hosts)
+            for name, what in zip(S3_KEY_NAMES, S3_KEY_MEANINGS, strict=True)
+        ]
+    elif protected:
         specs.append(
             SecretSpec(
                 "dr_admin_password",
@@ -87,9 +103,6 @@ def required_secrets(estate: Estate) -> list[SecretSpec]:
                 dr_hosts,
             )
         )
-    if estate.config.dr_repository == "s3":
-        specs.append(SecretSpec("s3_access_key_id", "S3 access key id at the DR site", dr_hosts))
-        specs.append(SecretSpec("s3_secret_access_key", "S3 secret access key", dr_hosts))
     return specs
 
 

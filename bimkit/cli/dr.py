@@ -277,3 +277,27 @@ def drift(data: DataOption = None) -> None:
         console.print(line, markup=False)
     if found:
         raise typer.Exit(1)
+
+
+@s3_app.command()
+def policy(
+    host: Annotated[str, typer.Argument(help="a protected host, or the DR host")],
+    data: DataOption = None,
+) -> None:
+    """Print the IAM policy of HOST's own S3 user as JSON, for the S3 server's admin.
+
+    A protected host may add to its own prefix and remove only its locks; the
+    DR host's user runs retention and checks on every repository.
+    """
+    estate = load(data)
+    bucket = s3.bucket_policy(estate).bucket
+    if host == estate.dr_repository_host.name:
+        document = s3.dr_jobs_policy(bucket)
+    elif host in {protected.name for protected in estate.protected_hosts}:
+        document = s3.host_policy(bucket, host)
+    else:
+        raise BimkitError(
+            f"dr s3 policy: {host} is neither a protected host nor the DR host "
+            f"{estate.dr_repository_host.name}"
+        )
+    print(json.dumps(document, indent=2))

@@ -43,6 +43,66 @@ def bucket_policy(estate: Estate) -> BucketPolicy:
     return BucketPolicy(s3.bucket, lock_days, s3.lock_mode, lock_days + 7)
 
 
+def host_policy(bucket: str, host: str) -> dict[str, Any]:
+    """The IAM policy of one host's S3 user: its own prefix, add-only.
+
+    restic needs to list, read and write its repository and to remove its
+    own lock files; nothing else may be deleted. Object lock keeps every
+    version for `lock_days` even from a key that could delete.
+    """
+    objects = f"arn:aws:s3:::{bucket}/{host}"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ListOwnPrefix",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                "Resource": [f"arn:aws:s3:::{bucket}"],
+                "Condition": {"StringLike": {"s3:prefix": [f"{host}/*", host]}},
+            },
+            {
+                "Sid": "ReadAndAddOwnRepository",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject"],
+                "Resource": [f"{objects}/*"],
+            },
+            {
+                "Sid": "RemoveOwnLocks",
+                "Effect": "Allow",
+                "Action": ["s3:DeleteObject"],
+                "Resource": [f"{objects}/locks/*"],
+            },
+        ],
+    }
+
+
+def dr_jobs_policy(bucket: str) -> dict[str, Any]:
+    """The IAM policy of the DR host's S3 user: retention and checks on every repository.
+
+    It may delete (prune: in the versioned bucket a delete marker) and list
+    versions, but neither delete a version nor lift object lock.
+    """
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "RetentionAndChecks",
+                "Effect": "Allow",
+                "Action": [
+                    "s3:ListBucket",
+                    "s3:ListBucketVersions",
+                    "s3:GetBucketLocation",
+                    "s3:GetObject",
+                    "s3:PutObject",
+                    "s3:DeleteObject",
+                ],
+                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+            }
+        ],
+    }
+
+
 class S3Unavailable(BimkitError):
     pass
 

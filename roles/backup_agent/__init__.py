@@ -15,8 +15,9 @@ from pyinfra.api.deploy import deploy
 from pyinfra.context import host
 from pyinfra.operations import apt, files, systemd
 
+from bimkit import restic
 from bimkit.dr.tls import ca_certificate
-from bimkit.settings import SecretSpec, load_secrets, secret_key
+from bimkit.settings import S3_KEY_NAMES, SecretSpec, load_secrets, secret_key
 from roles.backup_agent.plan import (
     AGENT,
     CACHE_DIR,
@@ -26,10 +27,11 @@ from roles.backup_agent.plan import (
     PASSWORD_FILE,
     REPOSITORY_FILE,
     RUNNER,
+    S3_CREDENTIALS_FILE,
     plan_agent,
     repository_url,
 )
-from roles.dr_repository.plan import CA_CERTIFICATE
+from roles.dr_repository.plan import CA_CERTIFICATE, uses_s3
 from roles.operations import private_file, secret_file
 from roles.units import unit_files
 
@@ -41,27 +43,40 @@ def apply() -> None:
     data = host.data.dict()
     plan = plan_agent(host.name, data)
     key = secret_key(host.name)
-    ca_secret = load_secrets([SecretSpec("dr_ca_secret", "", host.name)]).get("dr_ca_secret")
     apt.packages(name="restic", packages=["restic"])
-    files.put(
-        name=f"DR CA certificate ({CA_CERTIFICATE})",
-        src=StringIO(ca_certificate(ca_secret, data["municipality"])),
-        dest=CA_CERTIFICATE,
-        mode="644",
-    )
     secret_file(
         name="Repository password (encrypts this host's backups)",
         secret=f"restic_password_{key}",
         path=PASSWORD_FILE,
     )
-    credential = load_secrets([SecretSpec(f"repository_password_{key}", "", host.name)])
-    private_file(
-        name=f"DR repository with this host's append-only credential ({REPOSITORY_FILE})",
-        path=REPOSITORY_FILE,
-        content=repository_url(data, host.name, credential.get(f"repository_password_{key}"))
-        + "\n",
-        mode="600",
-    )
+    if uses_s3(data):
+        s3_key = load_secrets(
+            [SecretSpec(f"s3_{name}_{key}", "", host.name) for name in S3_KEY_NAMES]
+        )
+        private_file(
+            name=f"This host's S3 access key ({S3_CREDENTIALS_FILE})",
+            path=S3_CREDENTIALS_FILE,
+            content=restic.aws_credentials(
+                *(s3_key.get(f"s3_{name}_{key}") for name in S3_KEY_NAMES)
+            ),
+            mode="600",
+        )
+    else:
+        ca_secret = load_secrets([SecretSpec("dr_ca_secret", "", host.name)]).get("dr_ca_secret")
+        files.put(
+            name=f"DR CA certificate ({CA_CERTIFICATE})",
+            src=StringIO(ca_certificate(ca_secret, data["municipality"])),
+            dest=CA_CERTIFICATE,
+            mode="644",
+        )
+        credential = load_secrets([SecretSpec(f"repository_password_{key}", "", host.name)])
+        private_file(
+            name=f"DR repository with this host's append-only credential ({REPOSITORY_FILE})",
+            path=REPOSITORY_FILE,
+            content=repository_url(data, host.name, credential.get(f"repository_password_{key}"))
+            + "\n",
+            mode="600",
+        )
     for source, destination in (
         (REPOSITORY / "bimkit" / "restic.py", RUNNER),
         (REPOSITORY / "files" / "backup_agent" / "bimkit-backup", AGENT),

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bimkit import restic
 from bimkit.templates import render
 from roles.domain_controller.plan import AD_BACKUP_HOOK
-from roles.dr_repository.plan import CA_CERTIFICATE, PORT
+from roles.dr_repository.plan import CA_CERTIFICATE, PORT, uses_s3
 
 AGENT = "/usr/local/sbin/bimkit-backup"
 NOTIFIER = "/usr/local/sbin/bimkit-backup-notify"
@@ -19,6 +20,8 @@ CONFIG = "/etc/bimkit/backup.json"
 PASSWORD_FILE = "/etc/bimkit/restic/password"
 REPOSITORY_FILE = "/etc/bimkit/restic/repository"
 """The repository URL with the host's append-only credential (RESTIC_REPOSITORY_FILE)."""
+S3_CREDENTIALS_FILE = "/etc/bimkit/restic/s3-credentials"
+"""With `dr_repository: s3`: the host's own S3 access key (AWS_SHARED_CREDENTIALS_FILE)."""
 CACHE_DIR = "/var/cache/bimkit/restic"
 METRICS_DIR = "/var/lib/prometheus/node-exporter"
 """node_exporter's textfile collector directory on Debian."""
@@ -41,12 +44,26 @@ class AgentPlan:
 
 
 def repository_url(data: Mapping[str, Any], hostname: str, credential: str = "") -> str:
-    """The host's private repository on the DR rest-server, by address: DNS may be down.
+    """The host's repository at the DR site, by address: DNS may be down.
 
-    With `credential`, the URL restic reads from REPOSITORY_FILE.
+    On the rest-server, a private repository; with `credential`, the URL
+    restic reads from REPOSITORY_FILE. On S3, the host's prefix in the bucket
+    (the access key is in S3_CREDENTIALS_FILE, never in the URL).
     """
+    if uses_s3(data):
+        return restic.s3_url(data["dr_s3"]["endpoint"], data["dr_s3"]["bucket"], hostname)
     userinfo = f"{hostname}:{credential}@" if credential else ""
     return f"rest:https://{userinfo}{data['dr_repository_address']}:{PORT}/{hostname}/"
+
+
+def repository_config(data: Mapping[str, Any], hostname: str) -> dict[str, Any]:
+    """The agent's `restic.Repository` arguments: only file names, no secret."""
+    where = {"url": repository_url(data, hostname), "password_file": PASSWORD_FILE}
+    if uses_s3(data):
+        where["credentials_file"] = S3_CREDENTIALS_FILE
+    else:
+        where |= {"repository_file": REPOSITORY_FILE, "cacert": CA_CERTIFICATE}
+    return {**where, "owner": hostname, "cache_dir": CACHE_DIR}
 
 
 def service_config(service: str, policy: Mapping[str, Any]) -> dict[str, Any]:
@@ -65,14 +82,7 @@ def plan_agent(hostname: str, data: Mapping[str, Any]) -> AgentPlan:
     services = tuple(sorted(policies))
     config = {
         "host": hostname,
-        "repository": {
-            "url": repository_url(data, hostname),
-            "password_file": PASSWORD_FILE,
-            "owner": hostname,
-            "repository_file": REPOSITORY_FILE,
-            "cacert": CA_CERTIFICATE,
-            "cache_dir": CACHE_DIR,
-        },
+        "repository": repository_config(data, hostname),
         "metrics_dir": METRICS_DIR,
         "notify": dict(data["backup_notify"]),
         "services": {service: service_config(service, policies[service]) for service in services},

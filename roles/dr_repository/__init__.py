@@ -4,13 +4,19 @@ restic's rest-server (Debian's restic-rest-server) in append-only mode with
 private repositories: each protected host may add snapshots to its own
 repository and can neither delete nor read another's. TLS with the DR CA
 (bimkit.dr.tls); one htpasswd credential per host. Retention and checks
-run on this host, directly on the repositories, never through the server.
+run on this host through a second, loopback-only instance that may delete.
+
+With `dr_repository: s3` the repositories are prefixes of the DR bucket
+(`bimkit dr s3 provision` sets it up); this host then gets only the DR
+jobs, which use the S3 key `s3_access_key_id`/`s3_secret_access_key`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 from pyinfra.api.deploy import deploy
 from pyinfra.context import host
@@ -31,8 +37,11 @@ from roles.dr_repository.plan import (
     KEY,
     PACKAGES,
     RUNNER,
+    S3_CREDENTIALS_FILE,
     SERVICE_USER,
+    RestServerPlan,
     plan_repository,
+    secret_names,
 )
 from roles.operations import private_file, secret_file
 from roles.units import unit_files
@@ -40,12 +49,8 @@ from roles.units import unit_files
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
-def _secrets(hosts: list[str]) -> dict[str, str]:
-    names = [
-        "dr_ca_secret",
-        "dr_admin_password",
-        *(f"repository_password_{secret_key(h)}" for h in hosts),
-    ]
+def _secrets(data: dict[str, Any]) -> dict[str, str]:
+    names = secret_names(data)
     found = load_secrets([SecretSpec(name, "", host.name) for name in names])
     return {name: found.get(name) for name in names}
 
@@ -53,8 +58,47 @@ def _secrets(hosts: list[str]) -> dict[str, str]:
 @deploy("bimkit DR repository")
 def apply() -> None:
     data = host.data.dict()
-    plan = plan_repository(host.name, data, _secrets(sorted(data["repositories"])))
-    apt.packages(name="restic and its REST server", packages=list(PACKAGES))
+    plan = plan_repository(host.name, data, _secrets(data))
+    if plan.rest is not None:
+        apt.packages(name="restic and its REST server", packages=list(PACKAGES))
+        rest_server(plan.rest)
+    else:
+        apt.packages(name="restic", packages=["restic"])
+        private_file(
+            name=f"The DR jobs' S3 access key ({S3_CREDENTIALS_FILE})",
+            path=S3_CREDENTIALS_FILE,
+            content=plan.s3_credentials or "",
+            mode="600",
+        )
+    for protected in plan.hosts:
+        secret_file(
+            name=f"{protected}'s repository password ({CREDENTIALS_DIR}/{protected}.password)",
+            secret=f"restic_password_{secret_key(protected)}",
+            path=f"{CREDENTIALS_DIR}/{protected}.password",
+        )
+    for source, destination, mode in (
+        (REPOSITORY / "bimkit" / "restic.py", RUNNER, "644"),
+        (REPOSITORY / "files" / "dr_repository" / "bimkit-dr", DR_TOOL, "755"),
+    ):
+        files.put(
+            name=f"bimkit's DR tool: {destination}", src=str(source), dest=destination, mode=mode
+        )
+    files.directory(name=f"Folder {DR_CACHE}", path=DR_CACHE, mode="700")
+    files.put(
+        name=f"Repositories, retention and RPO ({DR_CONFIG})",
+        src=StringIO(plan.dr_config),
+        dest=DR_CONFIG,
+        mode="600",
+    )
+    units = unit_files(plan.units, "DR units")
+    if plan.rest is not None:
+        admin_instance(plan.rest, units)
+    for job in JOBS:
+        systemd.service(name=f"{job}.timer", service=f"{job}.timer", running=True, enabled=True)
+
+
+def rest_server(plan: RestServerPlan) -> None:
+    """The append-only rest-server the hosts write to."""
     files.directory(
         name=f"Repositories ({DATA_DIR})",
         path=DATA_DIR,
@@ -93,40 +137,22 @@ def apply() -> None:
         restarted=any(change.will_change for change in public),
     )
 
-    # The admin side: a loopback-only instance that may delete, the tool and its timers.
+
+def admin_instance(plan: RestServerPlan, units: Mapping[str, Any]) -> None:
+    """A loopback-only instance that may delete, for retention and checks."""
     admin_htpasswd = private_file(
         name=f"Admin credential ({ADMIN_HTPASSWD})",
         path=ADMIN_HTPASSWD,
         content=plan.admin_htpasswd,
         group=SERVICE_USER,
     )
-    for protected in plan.hosts:
-        secret_file(
-            name=f"{protected}'s repository password ({CREDENTIALS_DIR}/{protected}.password)",
-            secret=f"restic_password_{secret_key(protected)}",
-            path=f"{CREDENTIALS_DIR}/{protected}.password",
-        )
+    for protected, url in plan.admin_urls.items():
         private_file(
             name=f"{protected}'s repository through the admin instance",
             path=f"{CREDENTIALS_DIR}/{protected}.repository",
-            content=plan.admin_urls[protected] + "\n",
+            content=url + "\n",
             mode="600",
         )
-    for source, destination, mode in (
-        (REPOSITORY / "bimkit" / "restic.py", RUNNER, "644"),
-        (REPOSITORY / "files" / "dr_repository" / "bimkit-dr", DR_TOOL, "755"),
-    ):
-        files.put(
-            name=f"bimkit's DR tool: {destination}", src=str(source), dest=destination, mode=mode
-        )
-    files.directory(name=f"Folder {DR_CACHE}", path=DR_CACHE, mode="700")
-    files.put(
-        name=f"Repositories, retention and RPO ({DR_CONFIG})",
-        src=StringIO(plan.dr_config),
-        dest=DR_CONFIG,
-        mode="600",
-    )
-    units = unit_files(plan.units, "DR units")
     systemd.service(
         name="bimkit-rest-admin running (loopback, may delete)",
         service="bimkit-rest-admin",
@@ -134,5 +160,3 @@ def apply() -> None:
         enabled=True,
         restarted=admin_htpasswd.will_change or units["bimkit-rest-admin.service"].will_change,
     )
-    for job in JOBS:
-        systemd.service(name=f"{job}.timer", service=f"{job}.timer", running=True, enabled=True)

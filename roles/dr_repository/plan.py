@@ -12,8 +12,9 @@ from typing import Any
 
 import bcrypt
 
+from bimkit import restic
 from bimkit.dr.tls import ServerTls, server_tls
-from bimkit.settings import secret_key
+from bimkit.settings import S3_KEY_NAMES, secret_key
 from bimkit.templates import render
 
 PACKAGES = ("restic-rest-server", "restic")
@@ -32,6 +33,7 @@ ADMIN_HTPASSWD = f"{CONFIG_DIR}/admin.htpasswd"
 ADMIN_USER = "admin"
 CREDENTIALS_DIR = "/etc/bimkit/restic"
 """Per protected host: <host>.password and <host>.repository (admin URL), root only."""
+S3_CREDENTIALS_FILE = f"{CREDENTIALS_DIR}/s3-credentials"
 DR_CONFIG = "/etc/bimkit/dr.json"
 DR_TOOL = "/usr/local/sbin/bimkit-dr"
 RUNNER = "/usr/local/lib/bimkit/restic.py"
@@ -93,18 +95,32 @@ def htpasswd(credentials: Mapping[str, str]) -> str:
 
 
 @dataclass(frozen=True)
-class RepositoryPlan:
+class RestServerPlan:
+    """The rest-server the hosts write to, and its loopback admin instance."""
+
     defaults: str
     htpasswd: str
     admin_htpasswd: str
     tls: ServerTls
-    hosts: tuple[str, ...]
-    """The protected hosts, each with a repository directory."""
     admin_urls: Mapping[str, str]
     """host -> the admin instance's URL of its repository, with the admin credential."""
+
+
+@dataclass(frozen=True)
+class RepositoryPlan:
+    hosts: tuple[str, ...]
+    """The protected hosts, each with a repository."""
     dr_config: str
     units: Mapping[str, str]
-    """unit file name -> content: the admin instance and the retention and check jobs."""
+    """unit file name -> content: the retention and check jobs (and the admin instance)."""
+    rest: RestServerPlan | None
+    """None when the repositories live in S3 (`dr_repository: s3`)."""
+    s3_credentials: str | None
+    """With S3: the DR jobs' AWS credentials file (S3_CREDENTIALS_FILE)."""
+
+
+def uses_s3(data: Mapping[str, Any]) -> bool:
+    return "dr_s3" in data
 
 
 def admin_url(host: str, credential: str = "") -> str:
@@ -113,28 +129,39 @@ def admin_url(host: str, credential: str = "") -> str:
 
 
 def dr_config(data: Mapping[str, Any]) -> str:
-    """/etc/bimkit/dr.json, read by bimkit-dr: every repository's services and their policies."""
+    """/etc/bimkit/dr.json, read by bimkit-dr: every repository's services and their policies.
+
+    `admin_url` is where the repositories are (`<admin_url>/<host>`); with S3,
+    `credentials_file` holds the access key and there is no local `data_dir`.
+    """
+    if uses_s3(data):
+        where: dict[str, Any] = {
+            "admin_url": restic.s3_url(data["dr_s3"]["endpoint"], data["dr_s3"]["bucket"]),
+            "credentials_file": S3_CREDENTIALS_FILE,
+            "data_dir": None,
+        }
+    else:
+        where = {"admin_url": f"rest:http://127.0.0.1:{ADMIN_PORT}", "data_dir": DATA_DIR}
     config = {
-        "admin_url": f"rest:http://127.0.0.1:{ADMIN_PORT}",
+        **where,
         "credentials_dir": CREDENTIALS_DIR,
         "cache_dir": DR_CACHE,
-        "data_dir": DATA_DIR,
         "status_cache": f"{DR_CACHE}/status",
         "repositories": data["repositories"],
     }
     return json.dumps(config, indent=1, sort_keys=True) + "\n"
 
 
-def dr_units() -> dict[str, str]:
-    units = {
-        "bimkit-rest-admin.service": render(
+def dr_units(rest_server: bool) -> dict[str, str]:
+    units = {}
+    if rest_server:
+        units["bimkit-rest-admin.service"] = render(
             "dr_repository/bimkit-rest-admin.service.j2",
             public_port=PORT,
             port=ADMIN_PORT,
             data_dir=DATA_DIR,
             htpasswd=ADMIN_HTPASSWD,
         )
-    }
     for name, (description, command, schedule) in JOBS.items():
         units[f"{name}.service"] = render(
             "dr_repository/bimkit-dr-job.service.j2", description=description, command=command
@@ -145,11 +172,9 @@ def dr_units() -> dict[str, str]:
     return units
 
 
-def plan_repository(
-    hostname: str, data: Mapping[str, Any], secrets: Mapping[str, str]
-) -> RepositoryPlan:
-    """+ secrets: `dr_ca_secret`, `dr_admin_password` and `repository_password_<host>`."""
-    hosts = tuple(sorted(data["repositories"]))
+def plan_rest_server(
+    hostname: str, data: Mapping[str, Any], hosts: tuple[str, ...], secrets: Mapping[str, str]
+) -> RestServerPlan:
     credentials = {host: secrets[f"repository_password_{secret_key(host)}"] for host in hosts}
     admin = secrets["dr_admin_password"]
     tls = server_tls(
@@ -159,13 +184,38 @@ def plan_repository(
         f"{hostname}.{data['realm']}",
         IPv4Address(data["address"]),
     )
-    return RepositoryPlan(
+    return RestServerPlan(
         defaults=rest_server_defaults(),
         htpasswd=htpasswd(credentials),
         admin_htpasswd=htpasswd({ADMIN_USER: admin}),
         tls=tls,
-        hosts=hosts,
         admin_urls={host: admin_url(host, admin) for host in hosts},
-        dr_config=dr_config(data),
-        units=dr_units(),
     )
+
+
+def plan_repository(
+    hostname: str, data: Mapping[str, Any], secrets: Mapping[str, str]
+) -> RepositoryPlan:
+    """+ secrets: see `secret_names`."""
+    hosts = tuple(sorted(data["repositories"]))
+    s3 = uses_s3(data)
+    return RepositoryPlan(
+        hosts=hosts,
+        dr_config=dr_config(data),
+        units=dr_units(rest_server=not s3),
+        rest=None if s3 else plan_rest_server(hostname, data, hosts, secrets),
+        s3_credentials=restic.aws_credentials(*(secrets[f"s3_{name}"] for name in S3_KEY_NAMES))
+        if s3
+        else None,
+    )
+
+
+def secret_names(data: Mapping[str, Any]) -> list[str]:
+    """The secrets `plan_repository` needs: the rest-server's credentials, or the S3 key."""
+    if uses_s3(data):
+        return [f"s3_{name}" for name in S3_KEY_NAMES]
+    return [
+        "dr_ca_secret",
+        "dr_admin_password",
+        *(f"repository_password_{secret_key(h)}" for h in sorted(data["repositories"])),
+    ]

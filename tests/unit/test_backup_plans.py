@@ -14,9 +14,14 @@ import bcrypt
 
 from bimkit.inventory import plan_inventory
 from bimkit.model.load import load_estate
-from roles.backup_agent.plan import REPOSITORY_FILE, plan_agent, repository_url
+from roles.backup_agent.plan import (
+    REPOSITORY_FILE,
+    S3_CREDENTIALS_FILE,
+    plan_agent,
+    repository_url,
+)
 from roles.domain_controller.plan import AD_BACKUP_HOOK
-from roles.dr_repository.plan import ADMIN_PORT, htpasswd, plan_repository
+from roles.dr_repository.plan import ADMIN_PORT, htpasswd, plan_repository, secret_names
 from tests.conftest import REPO
 
 DATA = {
@@ -47,7 +52,8 @@ def dr_tool() -> ModuleType:
 
 def test_rest_server_is_append_only_private_and_tls() -> None:
     plan = plan_repository("dr1", DATA["dr1"], SECRETS)
-    args = plan.defaults.split('ARGS = "', 1)[1]
+    assert plan.rest is not None and plan.s3_credentials is None
+    args = plan.rest.defaults.split('ARGS = "', 1)[1]
     for flag in ("--append-only", "--private-repos", "--tls ", "--htpasswd-file"):
         assert flag in args
     assert plan.hosts == ("dc1", "fs1", "log1", "pbx1")
@@ -65,7 +71,10 @@ def test_the_admin_instance_is_loopback_only_and_its_credential_stays_out_of_uni
     plan = plan_repository("dr1", DATA["dr1"], SECRETS)
     unit = plan.units["bimkit-rest-admin.service"]
     assert f"--listen 127.0.0.1:{ADMIN_PORT}" in unit and "--append-only" not in unit
-    assert plan.admin_urls["dc1"] == f"rest:http://admin:admin-S3cret@127.0.0.1:{ADMIN_PORT}/dc1/"
+    assert plan.rest is not None
+    assert (
+        plan.rest.admin_urls["dc1"] == f"rest:http://admin:admin-S3cret@127.0.0.1:{ADMIN_PORT}/dc1/"
+    )
     assert not [name for name, content in plan.units.items() if "S3cret" in content]
     assert "S3cret" not in plan.dr_config
     config = json.loads(plan.dr_config)
@@ -103,3 +112,31 @@ def test_restic_times_with_nanoseconds_and_offsets_are_read() -> None:
     assert parsed == datetime.datetime(2026, 11, 25, 22, 30, 5, 123456, tzinfo=datetime.UTC)
     assert tool.parse_time("2026-11-26T01:30:05Z").hour == 1
     assert tool.parse_time("2026-11-26T01:30:05.5+00:00").microsecond == 500000
+
+
+S3 = {"endpoint": "https://10.21.33.30:9000", "bucket": "kayapinar-dr"}
+
+
+def test_with_s3_hosts_write_to_their_prefix_with_their_own_key_file() -> None:
+    plan = plan_agent("fs1", {**DATA["fs1"], "dr_s3": S3})
+    repository = json.loads(plan.config)["repository"]
+    assert repository["url"] == "s3:https://10.21.33.30:9000/kayapinar-dr/fs1"
+    assert repository["credentials_file"] == S3_CREDENTIALS_FILE
+    assert "repository_file" not in repository and "cacert" not in repository
+
+
+def test_with_s3_the_dr_host_runs_only_the_jobs_with_the_admin_key() -> None:
+    data = {**DATA["dr1"], "dr_s3": S3}
+    assert secret_names(data) == ["s3_access_key_id", "s3_secret_access_key"]
+    plan = plan_repository("dr1", data, {"s3_access_key_id": "AK", "s3_secret_access_key": "SK"})
+    assert plan.rest is None
+    assert plan.s3_credentials == (
+        "[default]\naws_access_key_id = AK\naws_secret_access_key = SK\n"
+    )
+    assert "bimkit-rest-admin.service" not in plan.units
+    config = json.loads(plan.dr_config)
+    assert config["admin_url"] == "s3:https://10.21.33.30:9000/kayapinar-dr"
+    assert config["data_dir"] is None and config["credentials_file"].endswith("s3-credentials")
+    repository = dr_tool().repository(config, "fs1")
+    assert repository.url == "s3:https://10.21.33.30:9000/kayapinar-dr/fs1"
+    assert repository.repository_file is None

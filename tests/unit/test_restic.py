@@ -120,3 +120,24 @@ def test_one_json_document_is_a_list_of_messages() -> None:
     assert restic.parse_json('[{"id": "a"}, {"id": "b"}]') == [{"id": "a"}, {"id": "b"}]
     assert restic.parse_json('{"total_size": 5}') == [{"total_size": 5}]
     assert restic.parse_json("") == []
+
+
+def test_an_s3_key_travels_in_a_credentials_file_and_its_secret_is_masked(tmp_path: Path) -> None:
+    password = tmp_path / "password"
+    password.write_text("repo-S3cret\n")
+    credentials = tmp_path / "s3-credentials"
+    credentials.write_text(restic.aws_credentials("AKFS1", "s3-S3cret"))
+    repository = restic.Repository(
+        url=restic.s3_url("https://10.21.33.30:9000/", "kayapinar-dr", "fs1"),
+        password_file=str(password),
+        owner="fs1",
+        credentials_file=str(credentials),
+    )
+    assert repository.url == "s3:https://10.21.33.30:9000/kayapinar-dr/fs1"
+    runner = completed(1, stderr="Fatal: s3.getCredentials: key s3-S3cret refused\n")
+    with pytest.raises(restic.ResticError) as raised:
+        restic.run(repository, "snapshots", runner=runner)
+    assert runner.env["AWS_SHARED_CREDENTIALS_FILE"] == str(credentials)
+    assert "RESTIC_REPOSITORY_FILE" not in runner.env
+    assert not [key for key, value in runner.env.items() if "S3cret" in value]
+    assert "S3cret" not in str(raised.value) and restic.MASK in str(raised.value)
