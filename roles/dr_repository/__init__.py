@@ -36,9 +36,11 @@ from roles.dr_repository.plan import (
     JOBS,
     KEY,
     PACKAGES,
+    REST_SERVER_PACKAGE,
     RUNNER,
     S3_CREDENTIALS_FILE,
     SERVICE_USER,
+    SNAPSHOT_READER,
     RestServerPlan,
     plan_repository,
     secret_names,
@@ -59,11 +61,11 @@ def _secrets(data: dict[str, Any]) -> dict[str, str]:
 def apply() -> None:
     data = host.data.dict()
     plan = plan_repository(host.name, data, _secrets(data))
+    rest_package = [REST_SERVER_PACKAGE] if plan.rest is not None else []
+    apt.packages(name="restic, its REST server", packages=[*rest_package, *PACKAGES])
     if plan.rest is not None:
-        apt.packages(name="restic and its REST server", packages=list(PACKAGES))
         rest_server(plan.rest)
     else:
-        apt.packages(name="restic", packages=["restic"])
         private_file(
             name=f"The DR jobs' S3 access key ({S3_CREDENTIALS_FILE})",
             path=S3_CREDENTIALS_FILE,
@@ -78,6 +80,7 @@ def apply() -> None:
         )
     for source, destination, mode in (
         (REPOSITORY / "bimkit" / "restic.py", RUNNER, "644"),
+        (REPOSITORY / "bimkit" / "restic_snapshots.py", SNAPSHOT_READER, "644"),
         (REPOSITORY / "files" / "dr_repository" / "bimkit-dr", DR_TOOL, "755"),
     ):
         files.put(

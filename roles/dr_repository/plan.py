@@ -17,7 +17,9 @@ from bimkit.dr.tls import ServerTls, server_tls
 from bimkit.settings import S3_KEY_NAMES, secret_key
 from bimkit.templates import render
 
-PACKAGES = ("restic-rest-server", "restic")
+PACKAGES = ("restic", "python3-cryptography", "python3-zstandard")
+"""restic, and what bimkit/restic_snapshots.py needs to read snapshot files."""
+REST_SERVER_PACKAGE = "restic-rest-server"
 PORT = 8000
 DATA_DIR = "/srv/restic"
 """One restic repository per protected host: /srv/restic/<host>."""
@@ -37,6 +39,7 @@ S3_CREDENTIALS_FILE = f"{CREDENTIALS_DIR}/s3-credentials"
 DR_CONFIG = "/etc/bimkit/dr.json"
 DR_TOOL = "/usr/local/sbin/bimkit-dr"
 RUNNER = "/usr/local/lib/bimkit/restic.py"
+SNAPSHOT_READER = "/usr/local/lib/bimkit/restic_snapshots.py"
 DR_CACHE = "/var/cache/bimkit/restic-admin"
 JOBS = {
     # name -> (what it does, command, OnCalendar)
@@ -146,7 +149,7 @@ def dr_config(data: Mapping[str, Any]) -> str:
         **where,
         "credentials_dir": CREDENTIALS_DIR,
         "cache_dir": DR_CACHE,
-        "status_cache": f"{DR_CACHE}/status",
+        "master_keys": f"{DR_CACHE}/master-keys",
         "repositories": data["repositories"],
     }
     return json.dumps(config, indent=1, sort_keys=True) + "\n"

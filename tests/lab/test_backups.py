@@ -13,7 +13,7 @@ import pytest
 
 from bimkit.model.load import load_estate
 from roles.backup_agent.plan import CONFIG, METRICS_DIR, PASSWORD_FILE, REPOSITORY_FILE
-from roles.dr_repository.plan import CA_CERTIFICATE, DATA_DIR
+from roles.dr_repository.plan import CA_CERTIFICATE, CREDENTIALS_DIR, DATA_DIR, DR_CACHE
 from tests.conftest import REPO
 from tests.lab.conftest import DeployTotals, bimkit
 
@@ -175,3 +175,24 @@ def test_no_secret_in_process_list_or_logs(first_deploy: DeployTotals, host: str
     on("dc1", "systemctl start --no-block bimkit-backup@active-directory.service")
     seen = on(host, "ps -eo args; ps -eo args e 2>/dev/null; journalctl --no-pager -n 2000")
     assert [name for name, value in lab_secret_values().items() if value in seen] == []
+
+
+def test_status_reads_snapshot_files_as_restic_lists_them(first_deploy: DeployTotals) -> None:
+    """bimkit-dr decrypts snapshot files itself with the kept master key; restic agrees."""
+    code, out, err = dr("backup", "--host", "dc1")
+    assert code == 0, out + err
+    ours = json.loads(on(DR, "bimkit-dr snapshots dc1"))
+    theirs = json.loads(on(DR, f"RESTIC_REPOSITORY_FILE={CREDENTIALS_DIR}/dc1.repository "
+                           f"RESTIC_PASSWORD_FILE={CREDENTIALS_DIR}/dc1.password "
+                           "restic snapshots --json --no-lock"))  # fmt: skip
+    assert ours and ours == theirs
+    assert on(DR, f"stat -c %a {DR_CACHE}/master-keys/dc1.json") == "600"
+    victim = f"{DATA_DIR}/dc1/snapshots/{ours[-1]['id']}"
+    on(DR, f"cp -p {victim} /root/snapshot.orig && printf BOZUK | "
+       f"dd of={victim} bs=1 seek=20 conv=notrunc status=none")  # fmt: skip
+    try:
+        [row] = status_of("dc1")
+    finally:
+        on(DR, f"cp -p /root/snapshot.orig {victim}")
+    assert row["status"] == "ERROR" and f"{victim}: content does not match" in row["error"]
+    assert [row["status"] for row in status_of("dc1")] == ["OK"]
