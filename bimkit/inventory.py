@@ -84,7 +84,8 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         policies = {name: config.backup_policies[name] for name in host.protected_services}
         data["backup_policies"] = {
             name: policy.model_dump(
-                mode="json", include={"paths", "excludes", "pre_hooks", "post_hooks", "schedule"}
+                mode="json",
+                include={"paths", "excludes", "pre_hooks", "post_hooks", "schedule", "verify"},
             )
             for name, policy in policies.items()
         }
@@ -105,9 +106,37 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
             }
             for protected in sorted(estate.protected_hosts, key=lambda h: h.name)
         }
+    if host.has(Role.dr_host):
+        data["drill"] = drill_data(estate, host)
     if host.os is OsFamily.debian:
         data["ssh_hostname"] = str(host.address)
     return data
+
+
+def drill_data(estate: Estate, dr_host: PlacedHost) -> dict[str, Any]:
+    """What the restore drills on the DR host need: every protected service and its targets."""
+    config = estate.config
+    services = {
+        protected.name: {
+            service: {
+                "paths": [str(path) for path in config.backup_policies[service].paths],
+                "verify": list(config.backup_policies[service].verify),
+                "rpo_seconds": int(config.backup_policies[service].rpo.total_seconds()),
+                "rto_seconds": int(config.backup_policies[service].rto.total_seconds()),
+            }
+            for service in protected.protected_services
+        }
+        for protected in sorted(estate.protected_hosts, key=lambda h: h.name)
+    }
+    # The sandbox must reach none of these: the DCs, the protected hosts and the DR host.
+    production = {dc.address for dc in estate.domain_controllers}
+    production |= {h.address for h in estate.protected_hosts} | {dr_host.address}
+    return {
+        "services": services,
+        "production_addresses": sorted(str(a) for a in production if a is not None),
+        "municipality": config.municipality,
+        "notify": config.backup_notify.model_dump(),
+    }
 
 
 def plan_inventory(estate: Estate) -> dict[str, list[HostEntry]]:

@@ -270,6 +270,39 @@ def init(repository: Repository, **options: Any) -> bool:
     return True
 
 
+def for_dr_host(config: Mapping[str, Any], host: str) -> Repository:
+    """`host`'s repository as the DR host's jobs open it, from /etc/bimkit/dr.json.
+
+    Through the admin rest-server instance (its credential in <host>.repository),
+    or in S3 with the DR jobs' key (`credentials_file`).
+    """
+    folder = config["credentials_dir"]
+    s3_key = config.get("credentials_file")
+    return Repository(
+        url=f"{config['admin_url']}/{host}" + ("" if s3_key else "/"),
+        password_file=f"{folder}/{host}.password",
+        owner=host,
+        repository_file=None if s3_key else f"{folder}/{host}.repository",
+        cache_dir=config["cache_dir"],
+        credentials_file=s3_key,
+    )
+
+
+def reported_errors(result: Result) -> list[dict[str, str]]:
+    """restic's `error` messages (JSON lines on stderr): the item and what went wrong."""
+    found = []
+    for line in result.stderr.splitlines():
+        try:
+            message = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(message, dict) and message.get("message_type") == "error":
+            error = message.get("error") or {}
+            text = error.get("message", "") if isinstance(error, dict) else str(error)
+            found.append({"item": str(message.get("item", "")), "message": text})
+    return found
+
+
 def backup_summary(result: Result) -> dict[str, Any]:
     """The `summary` message of `restic backup --json`, plus the files it could not read."""
     summary = next((m for m in result.messages if m.get("message_type") == "summary"), None)

@@ -6,7 +6,7 @@ pyinfra inventory.py deploys/site.py --limit site_zabita
 
 from pyinfra import host
 
-from roles import backup_agent, base, domain_controller, dr_repository
+from roles import backup_agent, base, domain_controller, dr_drill, dr_repository
 
 if host.data.get("dc_role"):
     domain_controller.check_realm()
@@ -18,3 +18,5 @@ if host.data.get("os") == "debian" and host.data.get("repositories"):
     dr_repository.apply()
 if host.data.get("os") == "debian" and host.data.get("backup_policies"):
     backup_agent.apply()
+if host.data.get("os") == "debian" and host.data.get("drill"):
+    dr_drill.apply()

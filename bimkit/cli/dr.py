@@ -22,6 +22,7 @@ from bimkit.model.estate import Estate
 from bimkit.remote import CommandResult, connected, estate_inventory
 from bimkit.settings import SecretSpec, load_secrets
 from roles.backup_agent.plan import AGENT
+from roles.dr_drill.plan import DRILL_TOOL
 from roles.dr_repository.plan import DR_TOOL
 
 app = typer.Typer(help="Backups at the disaster-recovery centre.", no_args_is_help=True)
@@ -40,8 +41,8 @@ def _dr_host(estate: Estate) -> tuple[str, dict[str, Any]]:
     return name, entries[name]
 
 
-def _on_dr_host(estate: Estate, *arguments: str) -> CommandResult:
-    """Run bimkit-dr on the DR host; a clear error when it cannot be reached."""
+def _on_dr_host_tool(estate: Estate, tool: str, *arguments: str) -> CommandResult:
+    """Run `tool` on the DR host; a clear error when it cannot be reached."""
     name, data = _dr_host(estate)
     with connected([(name, data)]) as session:
         if name in session.unreachable:
@@ -49,7 +50,11 @@ def _on_dr_host(estate: Estate, *arguments: str) -> CommandResult:
                 f"dr: the DR host {name} ({data.get('ssh_hostname')}) cannot be reached over "
                 f"SSH: {session.unreachable[name]}"
             )
-        return session.run({name: shlex.join([DR_TOOL, *arguments])})[name]
+        return session.run({name: shlex.join([tool, *arguments])})[name]
+
+
+def _on_dr_host(estate: Estate, *arguments: str) -> CommandResult:
+    return _on_dr_host_tool(estate, DR_TOOL, *arguments)
 
 
 def _report(result: CommandResult, what: str, estate: Estate) -> Any:
@@ -301,3 +306,93 @@ def policy(
             f"{estate.dr_repository_host.name}"
         )
     print(json.dumps(document, indent=2))
+
+
+ServiceOption = Annotated[
+    list[str] | None, typer.Option("--service", help="A service or host (default: all).")
+]
+LangOption = Annotated[
+    str | None, typer.Option("--lang", help="Report language: tr (default) or en.")
+]
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 7200 else _age(seconds)
+
+
+@app.command()
+def drill(
+    service: ServiceOption = None,
+    keep: Annotated[bool, typer.Option(help="Leave the sandbox for inspection.")] = False,
+    lang: LangOption = None,
+    data: DataOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Restore drill on the DR host: restore, recover and verify each service in a sandbox.
+
+    Measures RPO and RTO against the targets and writes the report (HTML,
+    JSON, history) on the DR host; exit 1 when a service fails or misses one.
+    """
+    estate = load(data)
+    arguments = [f"--service={name}" for name in service or []]
+    arguments += ["--keep"] if keep else []
+    arguments += [f"--lang={lang}"] if lang else []
+    progress = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    )
+    with progress:
+        progress.add_task("restore drill on the DR host", total=None)
+        result = _on_dr_host_tool(estate, DRILL_TOOL, "run", *arguments)
+    document = _report(result, "bimkit-drill run", estate)
+    if as_json:
+        console.print_json(json.dumps(document))
+    else:
+        table = Table(title=f"Restore drill {document['drill_id']}", title_justify="left")
+        for column in ("host", "service", "snapshot", "RPO", "RTO", "restored", "status"):
+            table.add_column(column)
+        for row in document["results"]:
+            restored = row.get("bytes_restored")
+            table.add_row(
+                row["host"],
+                row["service"],
+                row.get("snapshot_id", "-"),
+                f"{_age(row.get('rpo_achieved_seconds'))} / {_age(row['rpo_seconds'])}",
+                f"{_duration(row.get('rto_achieved_seconds'))} / {_duration(row['rto_seconds'])}",
+                f"{restored / 1e6:.1f} MB" if restored is not None else "-",
+                f"[{STATUS_STYLE.get(row['status'], 'bold red')}]{row['status']}[/]",
+            )
+        console.print(table)
+        for row in document["results"]:
+            failed = [check for check in row["checks"] if not check["ok"]]
+            for problem in ([row["error"]] if row.get("error") else []) + [
+                f"check {check['name']}: {check['detail']}" for check in failed
+            ]:
+                stderr.print(f"{row['host']} {row['service']}: {problem}", markup=False)
+    if any(row["status"] != "OK" for row in document["results"]):
+        raise typer.Exit(1)
+
+
+@app.command()
+def report(
+    lang: LangOption = None,
+    output: Annotated[
+        str, typer.Option(help="Where to write the HTML here.")
+    ] = "tatbikat-raporu.html",
+    data: DataOption = None,
+) -> None:
+    """Re-render the latest drill report from the DR host's history; save the HTML here."""
+    estate = load(data)
+    rendered = _on_dr_host_tool(estate, DRILL_TOOL, "report", *([f"--lang={lang}"] if lang else []))
+    if not rendered.ok:
+        raise BimkitError(
+            f"dr report: bimkit-drill report on {estate.dr_repository_host.name} failed: "
+            f"{rendered.stderr.strip() or rendered.stdout.strip()}"
+        )
+    html = _on_dr_host_tool(estate, "cat", rendered.stdout.strip())
+    with open(output, "w", encoding="utf-8") as handle:
+        handle.write(html.stdout)
+    console.print(f"{output}: the drill report ({rendered.stdout.strip()} on the DR host)")

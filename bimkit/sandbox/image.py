@@ -51,9 +51,14 @@ class ImageRecipe:
     components: tuple[str, ...] = ("main",)
     extra: dict[str, str] = field(default_factory=dict)
     """Free-form additions (e.g. a nested-sandbox flag) that must change the hash."""
+    apt_packages: tuple[str, ...] = ()
+    """Installed with apt after debootstrap, whose resolver is only for the base system."""
 
     def digest(self) -> str:
-        text = json.dumps(asdict(self), sort_keys=True)
+        fields = asdict(self)
+        if not self.apt_packages:
+            del fields["apt_packages"]  # recipes without them keep their earlier digest
+        text = json.dumps(fields, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -140,6 +145,8 @@ def _build(root: Path, recipe: ImageRecipe, http_proxy: str | None) -> None:
     (root / "etc/apt/sources.list.d/debian.sources").write_text(
         sources_text(recipe), encoding="utf-8"
     )
+    if recipe.apt_packages:
+        _apt_install(root, recipe.apt_packages, env)
     # Each machine generates its own host keys and machine id when it is created.
     for key in (root / "etc/ssh").glob("ssh_host_*"):
         key.unlink()
@@ -149,6 +156,23 @@ def _build(root: Path, recipe: ImageRecipe, http_proxy: str | None) -> None:
         link = root / "etc/systemd/system" / unit
         link.unlink(missing_ok=True)
         link.symlink_to("/dev/null")
-    # The .deb files debootstrap fetched are installed; every machine would carry them.
+    # The .deb files fetched are installed; every machine would carry them.
     for package in (root / "var/cache/apt/archives").glob("*.deb"):
         package.unlink()
+
+
+def _apt_install(root: Path, packages: tuple[str, ...], env: dict[str, str]) -> None:
+    """apt-get install in the image's root; no service starts (policy-rc.d says no)."""
+    policy = root / "usr/sbin/policy-rc.d"
+    policy.write_text("#!/bin/sh\nexit 101\n", encoding="utf-8")
+    policy.chmod(0o755)
+    try:
+        for argv in (
+            ["apt-get", "update", "-qq"],
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
+        ):
+            run(["chroot", str(root), *argv], env=env, timeout=1800,
+                context=f"image: {' '.join(argv[:2])} in {root}")  # fmt: skip
+    finally:
+        policy.unlink()
+    run(["chroot", str(root), "apt-get", "clean"], env=env, context="image: apt-get clean")

@@ -45,6 +45,9 @@ class MachineSpec:
       network with nothing but loopback
     + nested: allow the machine to boot sandbox machines of its own
     + authorized_keys: public keys that may log in as root
+    + volatile: keep the machine's writes in a tmpfs, gone when it stops; needed
+      where `home` is itself on overlayfs (a machine inside a lab machine)
+    + binds: (folder here, path inside) pairs bind-mounted into the machine
     """
 
     name: str
@@ -53,6 +56,13 @@ class MachineSpec:
     netns: str | None = None
     nested: bool = False
     authorized_keys: tuple[str, ...] = ()
+    volatile: bool = False
+    binds: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def layers(self) -> Path:
+        """Where the overlay's upper and work folders live: a tmpfs when `volatile`."""
+        return self.home / "rw" if self.volatile else self.home
 
     @property
     def root(self) -> Path:
@@ -84,6 +94,7 @@ def nspawn_argv(spec: MachineSpec) -> list[str]:
     argv.append(
         f"--network-namespace-path=/run/netns/{spec.netns}" if spec.netns else "--private-network"
     )
+    argv += [f"--bind={outside}:{inside}" for outside, inside in spec.binds]
     if spec.nested:
         # All capabilities but those over the box's own clock and kernel: with
         # CAP_SYS_TIME a machine setting its time zone can warp the host clock.
@@ -102,8 +113,15 @@ def prepare(spec: MachineSpec) -> dict[str, str]:
 
     Idempotent: an existing overlay (a machine that ran before) keeps its disk.
     """
-    for part in ("upper", "work", "root"):
-        (spec.home / part).mkdir(parents=True, exist_ok=True)
+    spec.root.mkdir(parents=True, exist_ok=True)
+    if spec.volatile and not is_mounted(spec.layers):
+        spec.layers.mkdir(exist_ok=True)
+        run(
+            ["mount", "-t", "tmpfs", "-o", "mode=0700", "tmpfs", str(spec.layers)],
+            context=f"machine `{spec.name}`: tmpfs for its writes at {spec.layers}",
+        )
+    for part in ("upper", "work"):
+        (spec.layers / part).mkdir(exist_ok=True)
     if not is_mounted(spec.root):
         run(
             [
@@ -112,7 +130,7 @@ def prepare(spec: MachineSpec) -> dict[str, str]:
                 "overlay",
                 "overlay",
                 "-o",
-                f"lowerdir={spec.image},upperdir={spec.home}/upper,workdir={spec.home}/work",
+                f"lowerdir={spec.image},upperdir={spec.layers}/upper,workdir={spec.layers}/work",
                 str(spec.root),
             ],
             context=f"machine `{spec.name}`: mount overlay at {spec.root}",
@@ -262,6 +280,8 @@ def stop(spec: MachineSpec, timeout: float = 20) -> None:
             _wait_gone(pid, 5)
     spec.pid_file.unlink(missing_ok=True)
     unmount(spec.root)
+    if spec.volatile:
+        unmount(spec.layers)
 
 
 def unmount(path: Path) -> None:

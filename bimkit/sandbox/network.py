@@ -40,8 +40,9 @@ class Attachment:
     gateway: IPv4Address
 
 
-def link_names() -> set[str]:
-    out = run(["ip", "-j", "link", "show"], context="network: list links").stdout
+def link_names(netns: str | None = None) -> set[str]:
+    where = ["-n", netns] if netns else []
+    out = run(["ip", *where, "-j", "link", "show"], context="network: list links").stdout
     return {link["ifname"] for link in json.loads(out or "[]")}
 
 
@@ -101,6 +102,21 @@ def attach(link: Attachment) -> None:
     run([*inside, "addr", "replace", str(link.address), "dev", "eth0"], context=context)
     run([*inside, "link", "set", "eth0", "up"], context=context)
     run([*inside, "route", "replace", "default", "via", str(link.gateway)], context=context)
+
+
+def isolated_netns(name: str, address: IPv4Interface, bridge: str = "isolated0") -> None:
+    """A namespace with loopback and a bridge of its own carrying `address`, nothing else.
+
+    No link leaves the namespace and there is no default route: whatever runs
+    in it reaches its own address and loopback, and no other address at all.
+    """
+    context = f"network: isolated namespace `{name}`"
+    ensure_netns(name)
+    inside = ["ip", "-n", name]
+    if bridge not in link_names(name):
+        run([*inside, "link", "add", bridge, "type", "bridge"], context=context)
+    run([*inside, "addr", "replace", str(address), "dev", bridge], context=context)
+    run([*inside, "link", "set", bridge, "up"], context=context)
 
 
 def netns_pids(name: str) -> list[int]:

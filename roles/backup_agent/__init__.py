@@ -22,6 +22,8 @@ from roles.backup_agent.plan import (
     AGENT,
     CACHE_DIR,
     CONFIG,
+    FILE_MANIFEST,
+    MANIFESTS_DIR,
     METRICS_DIR,
     NOTIFIER,
     PASSWORD_FILE,
@@ -79,6 +81,7 @@ def apply() -> None:
         )
     for source, destination in (
         (REPOSITORY / "bimkit" / "restic.py", RUNNER),
+        (REPOSITORY / "bimkit" / "file_manifest.py", FILE_MANIFEST),
         (REPOSITORY / "files" / "backup_agent" / "bimkit-backup", AGENT),
         (REPOSITORY / "files" / "backup_agent" / "bimkit-backup-notify", NOTIFIER),
     ):
@@ -86,9 +89,9 @@ def apply() -> None:
             name=f"bimkit's backup agent: {destination}",
             src=str(source),
             dest=destination,
-            mode="644" if destination == RUNNER else "755",
+            mode="644" if destination.endswith(".py") else "755",
         )
-    for folder in (CACHE_DIR, METRICS_DIR):
+    for folder in (CACHE_DIR, METRICS_DIR, MANIFESTS_DIR):
         files.directory(name=f"Folder {folder}", path=folder, mode="755")
     files.put(
         name=f"What to back up, hooks, repository ({CONFIG})",

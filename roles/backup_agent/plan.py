@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,9 @@ AGENT = "/usr/local/sbin/bimkit-backup"
 NOTIFIER = "/usr/local/sbin/bimkit-backup-notify"
 RUNNER = "/usr/local/lib/bimkit/restic.py"
 """bimkit/restic.py, installed as it is."""
+FILE_MANIFEST = "/usr/local/lib/bimkit/file_manifest.py"
+"""bimkit/file_manifest.py: checksums of a service's files, for the restore drill."""
+MANIFESTS_DIR = "/var/lib/bimkit/manifests"
 CONFIG = "/etc/bimkit/backup.json"
 PASSWORD_FILE = "/etc/bimkit/restic/password"
 REPOSITORY_FILE = "/etc/bimkit/restic/repository"
@@ -66,11 +70,25 @@ def repository_config(data: Mapping[str, Any], hostname: str) -> dict[str, Any]:
     return {**where, "owner": hostname, "cache_dir": CACHE_DIR}
 
 
+def manifest_path(service: str) -> str:
+    return f"{MANIFESTS_DIR}/{service}.json"
+
+
 def service_config(service: str, policy: Mapping[str, Any]) -> dict[str, Any]:
+    """Paths, excludes and hooks; a service whose drill verifies checksums gets a manifest."""
     built_in = BUILT_IN_PRE_HOOKS.get(service)
     pre_hooks = [built_in.format(staging=policy["paths"][0])] if built_in else []
+    paths = list(policy["paths"])
+    if "checksums" in policy.get("verify", ()):
+        excludes = "".join(f" --exclude {shlex.quote(p)}" for p in policy["excludes"])
+        pre_hooks.append(
+            f"python3 {FILE_MANIFEST} write {manifest_path(service)} "
+            + " ".join(shlex.quote(p) for p in paths)
+            + excludes
+        )
+        paths.append(manifest_path(service))
     return {
-        "paths": list(policy["paths"]),
+        "paths": paths,
         "excludes": list(policy["excludes"]),
         "pre_hooks": [*pre_hooks, *policy["pre_hooks"]],
         "post_hooks": list(policy["post_hooks"]),

@@ -1,0 +1,223 @@
+"""bimkit-drill: restore drills on the DR host.
+
+    bimkit-drill run [--service S]... [--keep] [--lang tr|en]
+    bimkit-drill report [--lang tr|en]
+
+`run` removes what an earlier drill left, then restores each protected
+service's latest snapshot (`restic restore --verify`), runs its recovery
+procedure and checks, measures RPO (drill time - snapshot time) and RTO
+(restore start - service verified), and writes the report: JSON, HTML and
+a line in the history. Progress goes to stderr, the drill's JSON to stdout.
+Exit 1 when any service failed or missed its RPO or RTO. `report`
+re-renders the HTML from the history.
+
+Reads /etc/bimkit/drill.json (roles/dr_drill) and the DR jobs' dr.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from bimkit import restic
+from bimkit.drill import active_directory, files, plan, report, sandbox
+from bimkit.errors import BimkitError
+from bimkit.process import CommandFailed
+
+CONFIG = "/etc/bimkit/drill.json"
+
+
+class DrillError(Exception):
+    pass
+
+
+def log(message: str) -> None:
+    print(f"bimkit-drill: {message}", file=sys.stderr, flush=True)
+
+
+def latest_snapshot(repository: restic.Repository, service: str) -> dict[str, Any]:
+    listed = restic.run(repository, "snapshots", "--no-lock", "--tag", f"service={service}")
+    if not listed.messages:
+        raise DrillError(f"no snapshot of {service} in {repository.owner}'s repository")
+    return max(listed.messages, key=lambda s: plan.parse_restic_time(s["time"]))
+
+
+def restore(
+    repository: restic.Repository, snapshot: Mapping[str, Any], target: Path
+) -> dict[str, Any]:
+    """restic restore --verify; any error names the snapshot and the file."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    done = restic.run(
+        repository, "restore", snapshot["id"], "--target", str(target), "--verify",
+        allowed=(0, 1),
+    )  # fmt: skip
+    errors = restic.reported_errors(done)
+    if done.exit_code != 0 or errors:
+        named = "; ".join(f"{e['item'] or '?'}: {e['message']}" for e in errors[:3])
+        last = done.stderr.strip().splitlines()[-1:] if done.stderr.strip() else []
+        raise DrillError(
+            f"restic restore of {repository.owner}'s snapshot {snapshot['short_id']} failed: "
+            + (named or (last[0] if last else f"exit {done.exit_code}"))
+        )
+    return next((m for m in done.messages if m.get("message_type") == "summary"), {})
+
+
+def drill_one(
+    config: Mapping[str, Any],
+    dr: Mapping[str, Any],
+    target: plan.DrillTarget,
+    drill_id: str,
+    now: datetime.datetime,
+    keep: bool,
+) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "host": target.host,
+        "service": target.service,
+        "procedure": target.procedure,
+        "rpo_seconds": target.rpo_seconds,
+        "rto_seconds": target.rto_seconds,
+        "checks": [],
+    }
+    run_dir = Path(config["work_dir"]) / "runs" / drill_id / f"{target.host}-{target.service}"
+    restore_dir = run_dir / "restore"
+    try:
+        if target.procedure is None:
+            raise DrillError(
+                f"bimkit has no recovery procedure for the checks {', '.join(target.checks)} "
+                f"of {target.service} yet"
+            )
+        repository = restic.for_dr_host(dr, target.host)
+        snapshot = latest_snapshot(repository, target.service)
+        taken = plan.parse_restic_time(snapshot["time"])
+        result |= {
+            "snapshot_id": snapshot["short_id"],
+            "snapshot_time": taken.isoformat(timespec="seconds"),
+            "rpo_achieved_seconds": round((now - taken).total_seconds()),
+        }
+        image = None
+        if target.procedure == "active-directory":
+            log(f"{target.host}/{target.service}: the drill image (built once)")
+            image = sandbox.image(Path(config["image_cache"]), config["mirror"],
+                                  config.get("http_proxy"))  # fmt: skip
+        log(f"{target.host}/{target.service}: restoring snapshot {snapshot['short_id']}")
+        started = time.monotonic()
+        summary = restore(repository, snapshot, restore_dir)
+        result["bytes_restored"] = summary.get("total_bytes", 0)
+        result["files_restored"] = summary.get("total_files", 0)
+        result["restore_seconds"] = round(time.monotonic() - started, 1)
+        if target.procedure == "files":
+            log(f"{target.host}/{target.service}: checking every file against the manifest")
+            checks, figures = files.recover(
+                restore_dir, target.service, config["sample_percent"],
+                config["tolerance_percent"], drill_id,
+            )  # fmt: skip
+            result["verification"] = figures
+        else:
+            assert image is not None
+            log(f"{target.host}/{target.service}: recovering the DC in a sandbox")
+            checks = recover_dc(config, target, run_dir, restore_dir, image, keep)
+        result["checks"] = checks
+        result["rto_achieved_seconds"] = round(time.monotonic() - started, 1)
+        seconds = max(result["rto_achieved_seconds"], 0.001)
+        result["throughput_mb_s"] = round(result["bytes_restored"] / seconds / 1e6, 1)
+    except (DrillError, restic.ResticError, active_directory.RecoveryFailed) as error:
+        result["error"] = str(error)
+    except (BimkitError, CommandFailed) as error:
+        result["error"] = f"{target.host}/{target.service}: {error}"
+    finally:
+        if not keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
+    result["status"] = plan.verdict(result)
+    log(f"{target.host}/{target.service}: {result['status']}"
+        + (f" ({result['error']})" if result.get("error") else ""))  # fmt: skip
+    return result
+
+
+def recover_dc(
+    config: Mapping[str, Any],
+    target: plan.DrillTarget,
+    run_dir: Path,
+    restore_dir: Path,
+    image: Path,
+    keep: bool,
+) -> list[dict[str, Any]]:
+    box = sandbox.plan(
+        Path(config["work_dir"]),
+        target.host,
+        config["sandbox_address"],
+        {
+            str(restore_dir): active_directory.RESTORE_MOUNT,
+            config["specs_dir"]: active_directory.SPECS_MOUNT,
+            str(run_dir / "run"): active_directory.RUN_MOUNT,
+        },
+    )
+    (run_dir / "run").mkdir(parents=True, exist_ok=True)
+    os.chmod(run_dir / "run", 0o700)
+    with sandbox.running(box, image, keep) as spec:
+        return active_directory.recover(
+            spec,
+            target,
+            run_dir / "run",
+            config["realm"],
+            str(box.address.ip),
+            config["production_addresses"],
+        )
+
+
+def run(config: Mapping[str, Any], only: Sequence[str], keep: bool, lang: str) -> int:
+    with open(config["dr_config"], encoding="utf-8") as handle:
+        dr = json.load(handle)
+    removed = sandbox.remove_leftovers(Path(config["work_dir"]))
+    if removed:
+        log(f"removed what an earlier drill left: {', '.join(removed)}")
+    shutil.rmtree(Path(config["work_dir"]) / "runs", ignore_errors=True)
+    now = datetime.datetime.now(datetime.UTC)
+    drill_id = now.strftime("%Y%m%dT%H%M%SZ")
+    chosen = plan.targets(config, only)
+    if not chosen:
+        raise SystemExit(f"bimkit-drill: no protected service matches {', '.join(only)}")
+    results = [drill_one(config, dr, target, drill_id, now, keep) for target in chosen]
+    document = {
+        "drill_id": drill_id,
+        "time": now.isoformat(timespec="seconds"),
+        "municipality": config["municipality"],
+        "dr_host": config["dr_host"],
+        "results": results,
+        "cleaned_up": removed,
+    }
+    saved = report.save(Path(config["reports_dir"]), document, lang)
+    log(f"report: {saved}")
+    json.dump(document, sys.stdout, indent=1)
+    print()
+    return 0 if all(r["status"] == "OK" for r in results) else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bimkit-drill", description="Restore drills.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    running = commands.add_parser("run", help="drill every protected service, or some")
+    running.add_argument("--service", action="append", default=[], help="service or host")
+    running.add_argument("--keep", action="store_true", help="leave the sandbox for inspection")
+    for command in (running, commands.add_parser("report", help="re-render from the history")):
+        command.add_argument("--lang", choices=report.LANGUAGES, default=None)
+    arguments = parser.parse_args(argv)
+    with open(os.environ.get("BIMKIT_DRILL_CONFIG", CONFIG), encoding="utf-8") as handle:
+        config = json.load(handle)
+    lang = arguments.lang or config["lang"]
+    if arguments.command == "report":
+        print(report.rerender(Path(config["reports_dir"]), lang))
+        return 0
+    return run(config, arguments.service, arguments.keep, lang)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

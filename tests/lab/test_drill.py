@@ -1,0 +1,159 @@
+"""Restore drills on the lab: real restic restores, a real Samba DC restored in a nested sandbox.
+
+The sandbox is a machine booted inside dr1 (itself a lab machine started
+with what nested machines need). Runs after test_backups.py (file order),
+whose backups of dc1 and fs1 it restores.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+
+from roles.backup_agent.plan import PASSWORD_FILE, REPOSITORY_FILE
+from roles.dr_drill.plan import CONFIG, REPORTS_DIR
+from roles.dr_repository.plan import CA_CERTIFICATE, DATA_DIR
+from tests.lab.conftest import DeployTotals, bimkit
+from tests.lab.test_backups import DR, dr, on
+
+AS_DC1 = (
+    f"RESTIC_REPOSITORY_FILE={REPOSITORY_FILE} RESTIC_PASSWORD_FILE={PASSWORD_FILE} "
+    f"RESTIC_CACERT={CA_CERTIFICATE} restic"
+)
+
+
+def drill(*arguments: str) -> tuple[int, dict[str, Any], str]:
+    result = bimkit("dr", "drill", "--json", *arguments, env={"BIMKIT_LAB": "1"}, check=False,
+                    timeout=1800)  # fmt: skip
+    assert result.stdout.strip(), result.stderr
+    return result.returncode, json.loads(result.stdout), result.stderr
+
+
+def by_service(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {row["service"]: row for row in document["results"]}
+
+
+def nothing_left_on_dr1() -> None:
+    assert on(DR, "pgrep -f 'systemd-nspawn.*drill-' || true") == ""
+    assert on(DR, "ip netns list | grep bkd- || true") == ""
+    assert on(DR, "grep /var/lib/bimkit/drill /proc/mounts || true") == ""
+
+
+def test_a_drill_restores_and_proves_the_dc_and_the_file_shares(
+    first_deploy: DeployTotals,
+) -> None:
+    code, out, err = dr("backup", "--host", "dc1", "--host", "fs1")
+    assert code == 0, out + err
+    code, document, err = drill("--service", "dc1", "--service", "fs1")
+    results = by_service(document)
+    assert code == 0, json.dumps(document, indent=1) + err
+    ad = results["active-directory"]
+    assert ad["status"] == "OK"
+    assert {c["name"] for c in ad["checks"]} == {
+        "backup_file", "isolation", "ldap_bind", "object_counts", "kerberos", "dns_srv", "dbcheck",
+    }  # fmt: skip
+    assert all(check["ok"] for check in ad["checks"])
+    assert 0 < ad["rto_achieved_seconds"] < ad["rto_seconds"]
+    assert 0 <= ad["rpo_achieved_seconds"] < 3600
+    shares = results["file-shares"]
+    assert shares["status"] == "OK" and shares["verification"]["checked"] >= 1
+    assert shares["verification"]["mismatched"] == []
+    html = on(DR, f"cat {REPORTS_DIR}/latest.html")
+    assert "Felaket Kurtarma Tatbikatı Raporu" in html and document["drill_id"] in html
+    assert document["drill_id"] in on(DR, f"tail -n 1 {REPORTS_DIR}/history.jsonl")
+    nothing_left_on_dr1()
+
+
+def test_a_crashed_drills_sandbox_is_isolated_and_removed_by_the_next_drill(
+    first_deploy: DeployTotals,
+) -> None:
+    on(DR, "systemd-run --unit bimkit-test-drill --collect bimkit-drill run --service dc1")
+    on(DR, "for i in $(seq 1 300); do ip netns exec bkd-dc1 ss -ltn 2>/dev/null | grep -q ':389 ' "
+       "&& break; sleep 1; done")  # fmt: skip
+    on(DR, "kill -9 $(systemctl show -p MainPID --value bimkit-test-drill)")
+    # The sandbox of the killed drill still runs: it reaches nothing but itself.
+    routes = on(DR, "ip -n bkd-dc1 -4 route")
+    assert routes.splitlines() == [
+        "192.0.2.0/24 dev isolated0 proto kernel scope link src 192.0.2.10"
+    ]
+    connect = "import socket\ntry: socket.create_connection(('10.21.17.10', 389), 3)\n"
+    connect += "except OSError as error: print(error)"
+    probe = on(DR, f"ip netns exec bkd-dc1 python3 -c {shlex.quote(connect)}")
+    assert "unreachable" in probe.lower()
+    code, document, err = drill("--service", "fs1")
+    assert code == 0, err
+    assert {"drill-dc1", "bkd-dc1"} <= set(document["cleaned_up"])
+    nothing_left_on_dr1()
+
+
+def test_a_corrupted_pack_fails_the_drill_naming_snapshot_and_file(
+    first_deploy: DeployTotals,
+) -> None:
+    on(
+        "fs1",
+        "mkdir -p /srv/shares/tatbikat && head -c 3M /dev/urandom > /srv/shares/tatbikat/plan.bin",
+    )
+    code, out, err = dr("backup", "--host", "fs1")
+    assert code == 0, out + err
+    packs = f"{DATA_DIR}/fs1/data"
+    on(DR, f"rm -rf /root/fs1-packs && cp -a {packs} /root/fs1-packs && find {packs} -type f "
+       "-size +1M -exec sh -c 'printf BOZUK | dd of=\"$1\" bs=1 seek=4096 conv=notrunc "
+       "status=none' _ {} \\;")  # fmt: skip
+    try:
+        code, document, err = drill("--service", "fs1")
+    finally:
+        on(DR, f"rm -rf {packs} && cp -a /root/fs1-packs {packs} && rm -rf /root/fs1-packs")
+    shares = by_service(document)["file-shares"]
+    assert code == 1 and shares["status"] == "FAILED"
+    assert f"snapshot {shares['snapshot_id']} failed" in shares["error"]
+    assert "/srv/shares/tatbikat/plan.bin" in shares["error"], shares["error"]
+
+
+def test_a_snapshot_older_than_the_rpo_is_a_breach(first_deploy: DeployTotals) -> None:
+    override = "/root/drill-rpo.json"
+    on(DR, f"python3 -c \"import json; c = json.load(open('{CONFIG}')); "
+       "c['services'] = {'fs1': c['services']['fs1']}; "
+       "c['services']['fs1']['file-shares']['rpo_seconds'] = 1; "
+       f"json.dump(c, open('{override}', 'w'))\"")  # fmt: skip
+    result = on(DR, f"BIMKIT_DRILL_CONFIG={override} bimkit-drill run 2>/dev/null; echo exit=$?")
+    document, exit_line = result.rsplit("\n", 1)
+    [shares] = json.loads(document)["results"]
+    assert exit_line == "exit=1"
+    assert shares["status"] == "BREACH" and shares["rpo_achieved_seconds"] > 1
+    assert all(check["ok"] for check in shares["checks"]), "restored fine, only too old"
+
+
+def test_a_truncated_dc_backup_fails_with_sambas_own_error(first_deploy: DeployTotals) -> None:
+    staging = "/var/backups/bimkit/active-directory"
+    on("dc1", f"truncate -s 50% {staging}/samba-backup.tar.bz2 && {AS_DC1} backup -q "
+       f"--host dc1 --tag service=active-directory {staging}")  # fmt: skip
+    try:
+        code, document, _ = drill("--service", "dc1")
+    finally:
+        code_after, out, err_after = dr("backup", "--host", "dc1")  # a whole backup again
+    ad = by_service(document)["active-directory"]
+    assert code == 1 and ad["status"] == "FAILED"
+    assert "samba-tool domain backup restore failed in sandbox drill-dc1" in ad["error"]
+    assert any(word in ad["error"] for word in ("bz2", "tar", "end-of-stream", "EOF")), ad["error"]
+    assert code_after == 0, out + err_after
+    nothing_left_on_dr1()
+
+
+def test_a_failed_drill_run_by_its_timer_unit_notifies_the_admins(
+    first_deploy: DeployTotals,
+) -> None:
+    """Only pbx1, which has no recovery procedure yet: a quick, certain failure."""
+    override = "/root/drill-pbx.json"
+    on(DR, f"python3 -c \"import json; c = json.load(open('{CONFIG}')); "
+       "c['services'] = {'pbx1': c['services']['pbx1']}; "
+       f"json.dump(c, open('{override}', 'w'))\"")  # fmt: skip
+    on(DR, f"systemctl set-environment BIMKIT_DRILL_CONFIG={override}")
+    try:
+        assert on(DR, "systemctl start bimkit-drill.service; echo $?") != "0"
+    finally:
+        on(DR, "systemctl unset-environment BIMKIT_DRILL_CONFIG")
+    journal = "journalctl -u bimkit-drill-failed.service --no-pager -o cat"
+    on(DR, f"for i in $(seq 1 30); do {journal} | grep -q FAILED && break; sleep 1; done")
+    assert "bimkit: restore-drill on dr1 FAILED" in on(DR, journal)
+    assert "no recovery procedure" in on(DR, "journalctl -u bimkit-drill.service --no-pager")

@@ -1,0 +1,143 @@
+"""The restore drill's pure parts: what is drilled, verdicts, JUnit checks, the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bimkit.drill import active_directory, plan, report
+from bimkit.inventory import plan_inventory
+from bimkit.model.load import load_estate
+from roles.dr_drill.plan import SCHEDULE, drill_config, drill_units
+from tests.conftest import REPO
+
+DATA = {
+    name: data for entries in plan_inventory(load_estate(REPO)).values() for name, data in entries
+}
+CONFIG = json.loads(drill_config("dr1", DATA["dr1"]))
+
+
+def test_every_protected_service_is_drilled_with_its_own_procedure() -> None:
+    chosen = {(t.host, t.service): t for t in plan.targets(CONFIG)}
+    assert set(chosen) == {
+        ("dc1", "active-directory"),
+        ("fs1", "file-shares"),
+        ("log1", "logs"),
+        ("pbx1", "pbx"),
+    }
+    assert chosen["dc1", "active-directory"].procedure == "active-directory"
+    assert chosen["fs1", "file-shares"].procedure == "files"
+    assert chosen["pbx1", "pbx"].procedure is None, "no PBX role yet: no procedure"
+    assert chosen["dc1", "active-directory"].rto_seconds == 4 * 3600
+    assert [t.service for t in plan.targets(CONFIG, ["fs1"])] == ["file-shares"]
+
+
+def test_the_sandbox_must_not_reach_the_dcs_the_protected_hosts_or_the_dr_host() -> None:
+    assert {"10.21.17.10", "10.21.33.10", "10.21.33.20"} <= set(CONFIG["production_addresses"])
+    assert CONFIG["sandbox_address"].startswith("192.0.2.")
+    assert (
+        "OnCalendar=*-01,04,07,10-01 02:00\nPersistent=true" in drill_units()["bimkit-drill.timer"]
+    )
+    assert SCHEDULE in drill_units()["bimkit-drill.timer"]
+    assert "OnFailure=bimkit-drill-failed.service" in drill_units()["bimkit-drill.service"]
+
+
+RESULT: dict[str, Any] = {
+    "host": "dc1",
+    "service": "active-directory",
+    "rpo_seconds": 86400,
+    "rto_seconds": 14400,
+    "rpo_achieved_seconds": 3600,
+    "rto_achieved_seconds": 95.2,
+    "checks": [{"name": "ldap_bind", "ok": True, "detail": ""}],
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({}, "OK"),
+        ({"rpo_achieved_seconds": 90000}, "BREACH"),
+        ({"rto_achieved_seconds": 20000}, "BREACH"),
+        ({"checks": [{"name": "dbcheck", "ok": False, "detail": "2 errors"}]}, "FAILED"),
+        ({"error": "restic restore failed"}, "FAILED"),
+    ],
+)
+def test_verdicts(change: dict[str, Any], expected: str) -> None:
+    assert plan.verdict({**RESULT, **change}) == expected
+
+
+def test_junit_cases_become_checks_and_a_check_without_a_test_fails(tmp_path: Path) -> None:
+    junit = tmp_path / "junit.xml"
+    junit.write_text(
+        '<testsuites><testsuite name="pytest">'
+        '<testcase classname="t" name="test_ldap_bind[local]"/>'
+        '<testcase classname="t" name="test_dns_srv[local-_ldap._tcp]"/>'
+        '<testcase classname="t" name="test_dns_srv[local-_kerberos._udp]">'
+        '<failure message="AssertionError: no SRV record">...</failure></testcase>'
+        "</testsuite></testsuites>"
+    )
+    checks = active_directory.checks_from_junit(junit, ["ldap_bind", "dns_srv", "kerberos"])
+    assert [(c["name"], c["ok"]) for c in checks] == [
+        ("ldap_bind", True),
+        ("dns_srv", False),
+        ("kerberos", False),
+    ]
+    assert "no SRV record" in checks[1]["detail"]
+    assert "no test_kerberos in drills/test_active_directory.py" in checks[2]["detail"]
+    missing = active_directory.checks_from_junit(tmp_path / "none.xml", ["dbcheck"])
+    assert missing == [{"name": "dbcheck", "ok": False, "detail": "the checks did not run"}]
+
+
+def test_each_policy_check_has_a_test_in_the_drill_specs() -> None:
+    specs = (REPO / "drills" / active_directory.SPECS).read_text()
+    for check in active_directory.spec_names(
+        CONFIG["services"]["dc1"]["active-directory"]["verify"]
+    ):
+        assert f"def test_{check}(" in specs
+
+
+def drill_document(drill_id: str, rto: float, status: str = "OK") -> dict[str, Any]:
+    failed = (
+        {"error": "restic restore of fs1's snapshot 1a2b3c4d failed", "bytes_restored": 10}
+        if status != "OK"
+        else {}
+    )  # a failure after the restore: figures in part
+    return {
+        "drill_id": drill_id,
+        "time": "2026-10-01T02:00:00+00:00",
+        "municipality": "Kayapınar Belediyesi",
+        "dr_host": "dr1",
+        "cleaned_up": [],
+        "results": [
+            {**RESULT, "rto_achieved_seconds": rto, "status": "OK", "snapshot_id": "ea7fbfeb",
+             "bytes_restored": 2_000_000, "files_restored": 2, "throughput_mb_s": 0.1},
+            {"host": "fs1", "service": "file-shares", "rpo_seconds": 86400, "rto_seconds": 28800,
+             "checks": [], "status": status, **failed},
+        ],
+    }  # fmt: skip
+
+
+def test_the_report_is_turkish_by_default_english_on_request_and_keeps_history(
+    tmp_path: Path,
+) -> None:
+    report.save(tmp_path, drill_document("20260701T020000Z", 120.0), "tr")
+    saved = report.save(tmp_path, drill_document("20261001T020000Z", 95.0, "FAILED"), "tr")
+    html = saved.read_text()
+    assert "Felaket Kurtarma Tatbikatı Raporu" in html and "Kayapınar Belediyesi" in html
+    assert "BAŞARISIZ" in html and "fs1&#39;s snapshot 1a2b3c4d" in html
+    assert html.count("<svg") == 3 and "<script" not in html
+    assert "<polyline" in html, "a trend line over the two drills"
+    assert len(report.read_history(tmp_path)) == 2
+    assert json.loads((tmp_path / "latest.json").read_text())["drill_id"] == "20261001T020000Z"
+    english = report.rerender(tmp_path, "en").read_text()
+    assert "Disaster Recovery Drill Report" in english and "FAILED" in english
+
+
+def test_durations_read_naturally() -> None:
+    assert report.duration(95, "tr") == "95 sn"
+    assert report.duration(4 * 3600 + 300, "tr") == "4 sa 5 dk"
+    assert report.duration(600, "en") == "10 min"
