@@ -341,8 +341,9 @@ def drill(
     arguments = [f"--service={name}" for name in service or []]
     arguments += ["--keep"] if keep else []
     arguments += [f"--lang={lang}"] if lang else []
+    # On stderr, so that stdout stays the drill's JSON with --json.
     progress = Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=stderr
     )
     with progress:
         progress.add_task("restore drill on the DR host", total=None)
