@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
@@ -82,8 +83,18 @@ def step(spec: MachineSpec, what: str, argv: Sequence[str], timeout: float = 600
     try:
         return machine.execute(spec, argv, timeout=timeout).stdout
     except CommandFailed as failed:
-        detail = "\n".join(failed.output.strip().splitlines()[-6:])
-        raise RecoveryFailed(f"{what} failed in sandbox {spec.name}: {detail}") from None
+        raise RecoveryFailed(
+            f"{what} failed in sandbox {spec.name}: {tool_error(failed.output)}"
+        ) from None
+
+
+def tool_error(output: str) -> str:
+    """The tool's own error line (Samba's tools end in a Python exception or `ERROR(...)`)."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    errors = [
+        line for line in lines if re.match(r"^(ERROR\b|[A-Za-z_.]*(Error|Exception)\b.*:)", line)
+    ]
+    return errors[-1] if errors else " / ".join(lines[-3:])
 
 
 def recover(

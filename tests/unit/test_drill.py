@@ -141,3 +141,19 @@ def test_durations_read_naturally() -> None:
     assert report.duration(95, "tr") == "95 sn"
     assert report.duration(4 * 3600 + 300, "tr") == "4 sa 5 dk"
     assert report.duration(600, "en") == "10 min"
+
+
+def test_a_failed_samba_tool_is_reported_by_its_own_error_line() -> None:
+    output = (
+        "Traceback (most recent call last):\n"
+        '  File "/usr/lib/python3.13/_compression.py", line 99\n'
+        '    raise EOFError("Compressed file ended before the "\n'
+        "EOFError: Compressed file ended before the end-of-stream marker was reached\n"
+    )
+    assert active_directory.tool_error(output) == (
+        "EOFError: Compressed file ended before the end-of-stream marker was reached"
+    )
+    assert active_directory.tool_error("ERROR(<class 'x'>): uncaught exception - boom\nmore") == (
+        "ERROR(<class 'x'>): uncaught exception - boom"
+    )
+    assert active_directory.tool_error("one\ntwo\nthree\nfour") == "two / three / four"
