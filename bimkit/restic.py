@@ -16,8 +16,10 @@ but incomplete), 10 no repository, 11 lock failed, 12 wrong password,
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
+import re
 import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -301,6 +303,17 @@ def reported_errors(result: Result) -> list[dict[str, str]]:
             text = error.get("message", "") if isinstance(error, dict) else str(error)
             found.append({"item": str(message.get("item", "")), "message": text})
     return found
+
+
+def parse_time(text: str) -> datetime.datetime:
+    """restic's times carry nanoseconds and an offset: 2026-11-26T01:30:05.123456789+03:00."""
+    match = re.match(r"(.*T\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$", text)
+    if not match:
+        raise ValueError(f"not a restic time: {text}")
+    base, fraction, offset = match.groups()
+    micro = (fraction or ".0")[1:7].ljust(6, "0")
+    offset = "+00:00" if offset in (None, "Z") else offset
+    return datetime.datetime.fromisoformat(f"{base}.{micro}{offset}")
 
 
 def backup_summary(result: Result) -> dict[str, Any]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,17 +54,6 @@ def targets(config: Mapping[str, Any], only: Sequence[str] = ()) -> list[DrillTa
                 )
             )
     return found
-
-
-def parse_restic_time(text: str) -> datetime.datetime:
-    """restic's times carry nanoseconds and an offset: 2026-11-26T01:30:05.123456789+03:00."""
-    match = re.match(r"(.*T\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)?$", text)
-    if not match:
-        raise ValueError(f"not a restic time: {text}")
-    base, fraction, offset = match.groups()
-    micro = (fraction or ".0")[1:7].ljust(6, "0")
-    offset = "+00:00" if offset in (None, "Z") else offset
-    return datetime.datetime.fromisoformat(f"{base}.{micro}{offset}")
 
 
 def verdict(result: Mapping[str, Any]) -> str:

@@ -47,7 +47,7 @@ def latest_snapshot(repository: restic.Repository, service: str) -> dict[str, An
     listed = restic.run(repository, "snapshots", "--no-lock", "--tag", f"service={service}")
     if not listed.messages:
         raise DrillError(f"no snapshot of {service} in {repository.owner}'s repository")
-    return max(listed.messages, key=lambda s: plan.parse_restic_time(s["time"]))
+    return max(listed.messages, key=lambda s: restic.parse_time(s["time"]))
 
 
 def restore(
@@ -97,7 +97,7 @@ def drill_one(
             )
         repository = restic.for_dr_host(dr, target.host)
         snapshot = latest_snapshot(repository, target.service)
-        taken = plan.parse_restic_time(snapshot["time"])
+        taken = restic.parse_time(snapshot["time"])
         result |= {
             "snapshot_id": snapshot["short_id"],
             "snapshot_time": taken.isoformat(timespec="seconds"),

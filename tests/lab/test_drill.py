@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from pathlib import Path
 from typing import Any
 
 from roles.backup_agent.plan import PASSWORD_FILE, REPOSITORY_FILE
@@ -160,3 +161,14 @@ def test_a_failed_drill_run_by_its_timer_unit_notifies_the_admins(
     on(DR, f"for i in $(seq 1 30); do {journal} | grep -q FAILED && break; sleep 1; done")
     assert "bimkit: restore-drill on dr1 FAILED" in on(DR, journal)
     assert "no recovery procedure" in on(DR, "journalctl -u bimkit-drill.service --no-pager")
+
+
+def test_the_report_is_rendered_again_in_english_on_the_admins_machine(
+    first_deploy: DeployTotals, tmp_path: Path
+) -> None:
+    output = tmp_path / "report.html"
+    result = bimkit("dr", "report", "--lang", "en", "--output", str(output),
+                    env={"BIMKIT_LAB": "1"})  # fmt: skip
+    assert str(output) in result.stdout
+    html = output.read_text(encoding="utf-8")
+    assert "Disaster Recovery Drill Report" in html and "<svg" in html

@@ -106,14 +106,6 @@ def test_thirteen_weekly_checks_read_every_pack_in_a_quarter() -> None:
     assert subsets == {f"{n}/13" for n in range(1, 14)}
 
 
-def test_restic_times_with_nanoseconds_and_offsets_are_read() -> None:
-    tool = dr_tool()
-    parsed = tool.parse_time("2026-11-26T01:30:05.123456789+03:00")
-    assert parsed == datetime.datetime(2026, 11, 25, 22, 30, 5, 123456, tzinfo=datetime.UTC)
-    assert tool.parse_time("2026-11-26T01:30:05Z").hour == 1
-    assert tool.parse_time("2026-11-26T01:30:05.5+00:00").microsecond == 500000
-
-
 S3 = {"endpoint": "https://10.21.33.30:9000", "bucket": "kayapinar-dr"}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
 from pathlib import Path
@@ -141,3 +142,10 @@ def test_an_s3_key_travels_in_a_credentials_file_and_its_secret_is_masked(tmp_pa
     assert "RESTIC_REPOSITORY_FILE" not in runner.env
     assert not [key for key, value in runner.env.items() if "S3cret" in value]
     assert "S3cret" not in str(raised.value) and restic.MASK in str(raised.value)
+
+
+def test_restic_times_with_nanoseconds_and_offsets_are_read() -> None:
+    parsed = restic.parse_time("2026-11-26T01:30:05.123456789+03:00")
+    assert parsed == datetime.datetime(2026, 11, 25, 22, 30, 5, 123456, tzinfo=datetime.UTC)
+    assert restic.parse_time("2026-11-26T01:30:05Z").hour == 1
+    assert restic.parse_time("2026-11-26T01:30:05.5+00:00").microsecond == 500000
