@@ -33,6 +33,7 @@ from bimkit.model.rules import (
     check_hosts,
     check_plan,
     check_sites,
+    check_telephony_and_ports,
     unnameable_people,
 )
 from bimkit.model.schema import (
@@ -213,6 +214,12 @@ def load_estate(root: Path) -> Estate:
         if p.phone_mac
     ]
     problems += check_hosts(config, placement.hosts, phone_macs)
+    extensions = [
+        (p.extension, Source(PEOPLE_FILE, f"people[{i}].extension"))
+        for i, p in enumerate(people.people if people else [])
+        if p.extension is not None
+    ]
+    problems += check_telephony_and_ports(site_files, extensions)
     if problems or directory is None:
         raise EstateInvalid(problems)
 

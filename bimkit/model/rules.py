@@ -209,6 +209,82 @@ def check_sites(
     return problems
 
 
+def check_telephony_and_ports(
+    site_files: list[tuple[str, SiteFile]], people: list[tuple[int, Source]]
+) -> list[Problem]:
+    """Extension ranges apart; phones named once, numbered in their site's range; port plans.
+
+    `people`: the directory's extensions, which must not collide with a phone's.
+    """
+    problems: list[Problem] = []
+    ranges: list[tuple[int, int, Source]] = []
+    for file, site in site_files:
+        if site.extensions is not None:
+            here = Source(file, "extensions")
+            for first, last, other in ranges:
+                if site.extensions.first <= last and first <= site.extensions.last:
+                    problems.append(
+                        Problem(
+                            file,
+                            "extensions",
+                            f"extensions {site.extensions.first}-"
+                            f"{site.extensions.last} overlap {first}-{last} "
+                            f"({_seen_from(other, here)})",
+                        )
+                    )
+            ranges.append((site.extensions.first, site.extensions.last, here))
+    host_names = {host.name for _, site in site_files for host in site.hosts}
+    phones = [
+        (file, index, site, phone)
+        for file, site in site_files
+        for index, phone in enumerate(site.phones)
+    ]
+    problems += duplicates(
+        ((phone.name, Source(file, f"phones[{i}].name")) for file, i, _, phone in phones),
+        lambda name: f"phone name `{name}`",
+    )
+    problems += duplicates(
+        [
+            *people,
+            *((p.extension, Source(f, f"phones[{i}].extension")) for f, i, _, p in phones),
+        ],
+        lambda extension: f"extension {extension}",
+    )
+    for file, index, site, phone in phones:
+        if phone.name in host_names:
+            problems.append(Problem(file, f"phones[{index}].name",
+                                    f"phone `{phone.name}` has the name of a host"))  # fmt: skip
+        if site.extensions is None:
+            problems.append(Problem(file, f"phones[{index}].extension",
+                                    "the site has phones but no `extensions` range"))  # fmt: skip
+        elif not site.extensions.first <= phone.extension <= site.extensions.last:
+            problems.append(
+                Problem(
+                    file,
+                    f"phones[{index}].extension",
+                    f"extension {phone.extension} lies "
+                    f"outside the site's range {site.extensions.first}-"
+                    f"{site.extensions.last}",
+                )
+            )
+    for file, site in site_files:
+        for index, host in enumerate(site.hosts):
+            where = f"hosts[{index}].ports"
+            if host.ports and Role.switch not in host.roles:
+                problems.append(Problem(file, where, f"host `{host.name}` is not a switch: "
+                                        "only switches have a port plan"))  # fmt: skip
+            used: dict[int, int] = {}
+            for number, ports in enumerate(host.ports):
+                for port in range(ports.first, ports.last + 1):
+                    if port in used:
+                        problems.append(Problem(file, f"{where}[{number}]",
+                                                f"port {port} of `{host.name}` is also in "
+                                                f"{where}[{used[port]}]"))  # fmt: skip
+                        break
+                    used[port] = number
+    return problems
+
+
 def check_hosts(
     config: EstateConfig, hosts: list[PlacedHost], phone_macs: list[tuple[str, Source]]
 ) -> list[Problem]:

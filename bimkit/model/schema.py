@@ -14,7 +14,7 @@ from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from bimkit.model.names import HOSTNAME_PATTERN, USERNAME_PATTERN
 
@@ -275,6 +275,50 @@ class VlanSpec(Strict):
     gateway: IPv4Address | None = Field(None, description="default: the subnet's first address")
 
 
+class PortUse(StrEnum):
+    workstation = "workstation"
+    phone = "phone"
+    camera = "camera"
+    access_point = "access_point"
+    uplink = "uplink"
+
+
+class PortRange(Strict):
+    """Consecutive ports of a switch with one use (the switch's VLAN for them follows)."""
+
+    first: int = Field(ge=1, le=512, description="first port number")
+    last: int = Field(ge=1, le=512, description="last port number (inclusive)")
+    use: PortUse = Field(description="what is plugged in")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PortRange:
+        if self.last < self.first:
+            raise ValueError(f"last port {self.last} comes before first port {self.first}")
+        return self
+
+
+class ExtensionRange(Strict):
+    """The telephone extensions that belong to a site."""
+
+    first: int = Field(ge=100, le=99999, description="first extension")
+    last: int = Field(ge=100, le=99999, description="last extension (inclusive)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ExtensionRange:
+        if self.last < self.first:
+            raise ValueError(f"last extension {self.last} comes before first {self.first}")
+        return self
+
+
+class Phone(Strict):
+    """An IP phone at a site (DHCP in the voice VLAN; the PBX gives it its extension)."""
+
+    name: Name = Field(description="phone name, unique in the estate, e.g. `zabita-tel01`")
+    extension: int = Field(ge=100, le=99999, description="its extension, in the site's range")
+    mac: MacAddress | None = Field(None, description="hardware address, for provisioning")
+    description: str = Field("", description="where it stands, who uses it")
+
+
 class Host(Strict):
     """One machine or device at a site."""
 
@@ -294,6 +338,7 @@ class Host(Strict):
         default_factory=list,
         description="extra services on this host to protect (roles add their own)",
     )
+    ports: list[PortRange] = Field(default_factory=list, description="switches only: the port plan")
     description: str = Field("", description="free text for the admins")
 
 
@@ -306,6 +351,8 @@ class SiteFile(Strict):
     address: str = Field("", description="postal address")
     vlans: list[VlanSpec] = Field(min_length=1, description="VLANs present at the site")
     hosts: list[Host] = Field(default_factory=list, description="machines and devices")
+    extensions: ExtensionRange | None = Field(None, description="the site's extension range")
+    phones: list[Phone] = Field(default_factory=list, description="IP phones")
 
 
 # --- directory/*.yaml -----------------------------------------------------------------------

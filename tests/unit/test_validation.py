@@ -57,6 +57,14 @@ def deleter(*keys: Any) -> Change:
     return change
 
 
+def steps(*changes: Change) -> Change:
+    def change(document: Any) -> None:
+        for each in changes:
+            each(document)
+
+    return change
+
+
 def roles(site_index: int, roles: list[str]) -> Change:
     return setter("hosts", site_index, "roles", value=roles)
 
@@ -504,6 +512,87 @@ CASES: list[tuple[str, str, Change, str, str, str]] = [
         r"a phone needs an extension",
     ),
     (
+        "extension-range-reversed",
+        "sites/zabita.yaml",
+        setter("extensions", value={"first": 3199, "last": 3100}),
+        "sites/zabita.yaml",
+        "extensions",
+        r"last extension 3100 comes before first 3199",
+    ),
+    (
+        "phone-outside-the-sites-range",
+        "sites/zabita.yaml",
+        steps(
+            setter("extensions", value={"first": 3100, "last": 3199}),
+            setter("phones", value=[{"name": "zabita-tel01", "extension": 3300}]),
+        ),
+        "sites/zabita.yaml",
+        "phones[0].extension",
+        r"extension 3300 lies outside the site's range 3100-3199",
+    ),
+    (
+        "phones-without-a-range",
+        "sites/zabita.yaml",
+        setter("phones", value=[{"name": "zabita-tel01", "extension": 3100}]),
+        "sites/zabita.yaml",
+        "phones[0].extension",
+        r"the site has phones but no `extensions` range",
+    ),
+    (
+        "phone-with-a-persons-extension",
+        "sites/zabita.yaml",
+        steps(
+            setter("extensions", value={"first": 2100, "last": 2199}),
+            setter("phones", value=[{"name": "zabita-tel01", "extension": 2100}]),
+        ),
+        "sites/zabita.yaml",
+        "phones[0].extension",
+        r"extension 2100 is used twice \(first at directory/people.yaml: people\[0\]",
+    ),
+    (
+        "phone-named-like-a-host",
+        "sites/zabita.yaml",
+        steps(
+            setter("extensions", value={"first": 3100, "last": 3199}),
+            setter("phones", value=[{"name": "zabita-ws01", "extension": 3100}]),
+        ),
+        "sites/zabita.yaml",
+        "phones[0].name",
+        r"phone `zabita-ws01` has the name of a host",
+    ),
+    (
+        "port-plan-on-a-workstation",
+        "sites/zabita.yaml",
+        setter("hosts", 1, "ports", value=[{"first": 1, "last": 4, "use": "workstation"}]),
+        "sites/zabita.yaml",
+        "hosts[1].ports",
+        r"host `zabita-ws01` is not a switch: only switches have a port plan",
+    ),
+    (
+        "switch-ports-planned-twice",
+        "sites/zabita.yaml",
+        setter(
+            "hosts",
+            0,
+            "ports",
+            value=[
+                {"first": 1, "last": 10, "use": "workstation"},
+                {"first": 8, "last": 12, "use": "phone"},
+            ],
+        ),
+        "sites/zabita.yaml",
+        "hosts[0].ports[1]",
+        r"port 8 of `zabita-sw1` is also in hosts\[0\]\.ports\[0\]",
+    ),
+    (
+        "port-range-reversed",
+        "sites/zabita.yaml",
+        setter("hosts", 0, "ports", value=[{"first": 10, "last": 2, "use": "uplink"}]),
+        "sites/zabita.yaml",
+        "hosts[0].ports[0]",
+        r"last port 2 comes before first port 10",
+    ),
+    (
         "explicit-username-twice",
         "directory/people.yaml",
         setter("people", 4, "username", value="sukru.caglayan"),
@@ -647,3 +736,16 @@ def test_directory_problems_are_reported_even_when_estate_yaml_is_broken(
     problems = problems_of(estate_data.root)
     assert_reported(problems, "estate.yaml", "supernet", "IPv4")
     assert_reported(problems, "directory/people.yaml", "people[4].extension", "used twice")
+
+
+def test_extension_ranges_of_two_sites_must_not_overlap(estate_data: EstateData) -> None:
+    estate_data.edit("sites/zabita.yaml", setter("extensions", value={"first": 3100, "last": 3199}))
+    estate_data.edit(
+        "sites/fen-isleri.yaml", setter("extensions", value={"first": 3150, "last": 3250})
+    )
+    assert_reported(
+        problems_of(estate_data.root),
+        "sites/zabita.yaml",
+        "extensions",
+        r"extensions 3100-3199 overlap 3150-3250 \(sites/fen-isleri.yaml: extensions\)",
+    )
