@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.text import Text
 
-from bimkit.cli import dc, dr, estate, lab, secrets
+from bimkit.cli import dc, dr, estate, lab, secrets, site
 from bimkit.cli.output import stderr
 from bimkit.errors import BimkitError
 
@@ -23,6 +23,7 @@ app.add_typer(secrets.app, name="secrets")
 app.add_typer(lab.app, name="lab")
 app.add_typer(dc.app, name="dc")
 app.add_typer(dr.app, name="dr")
+app.add_typer(site.app, name="site")
 
 
 def main() -> None:
