@@ -45,6 +45,10 @@ def nothing_left_on_dr1() -> None:
 def test_a_drill_restores_and_proves_the_dc_and_the_file_shares(
     first_deploy: DeployTotals,
 ) -> None:
+    on(
+        "fs1",
+        "mkdir -p /srv/shares/ruhsat && echo 'Yapı ruhsatı 2026/114' > /srv/shares/ruhsat/114.txt",
+    )
     code, out, err = dr("backup", "--host", "dc1", "--host", "fs1")
     assert code == 0, out + err
     code, document, err = drill("--service", "dc1", "--service", "fs1")
@@ -156,7 +160,9 @@ def test_a_failed_drill_run_by_its_timer_unit_notifies_the_admins(
     try:
         assert on(DR, "systemctl start bimkit-drill.service; echo $?") != "0"
     finally:
-        on(DR, "systemctl unset-environment BIMKIT_DRILL_CONFIG")
+        # Leave no failed unit behind: the base specs require none.
+        on(DR, "systemctl unset-environment BIMKIT_DRILL_CONFIG; "
+           "systemctl reset-failed bimkit-drill.service")  # fmt: skip
     journal = "journalctl -u bimkit-drill-failed.service --no-pager -o cat"
     on(DR, f"for i in $(seq 1 30); do {journal} | grep -q FAILED && break; sleep 1; done")
     assert "bimkit: restore-drill on dr1 FAILED" in on(DR, journal)
