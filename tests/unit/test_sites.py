@@ -128,3 +128,22 @@ def test_the_cli_writes_dry_runs_and_never_overwrites_silently(estate_data: Esta
     assert "kultur-merkezi-tel08" not in path.read_text()
     listed = bimkit("site", "templates", "--data", data)
     assert "unit-small" in listed.stdout and "unit-large" in listed.stdout
+
+
+def test_a_municipalitys_own_template_in_the_data_folder_is_used(estate_data: EstateData) -> None:
+    own = estate_data.root / "templates" / "site"
+    own.mkdir(parents=True)
+    builtin = REPO / "templates" / "site"
+    (own / "kiosk.yaml.j2").write_text((builtin / "unit-small.yaml.j2").read_text())
+    meta = (
+        (builtin / "unit-small.meta.yaml")
+        .read_text()
+        .replace("switch_ports: 24", "switch_ports: 8")
+    )
+    (own / "kiosk.meta.yaml").write_text(meta.replace("default: 8,", "default: 3,"))
+    assert "kiosk" in sites.site_templates(estate_data.root)
+    made = make(root=estate_data.root, template="kiosk", phones=2)
+    assert "kultur-merkezi-ws03" in made.text and "kultur-merkezi-ws04" not in made.text
+    assert "{first: 8, last: 8, use: uplink}" in made.text
+    with pytest.raises(sites.SiteRefused, match="has 7 access ports; 8 are asked for"):
+        make(root=estate_data.root, template="kiosk", workstations=6, phones=2)
