@@ -232,8 +232,12 @@ def new_site(
     template_name: str,
     given: Mapping[str, Any],
     replacing: bool = False,
+    prefix: str | None = None,
 ) -> NewSite:
-    """The new site file, rendered and validated with the rest of the estate (not written)."""
+    """The new site file, rendered and validated with the rest of the estate (not written).
+
+    `prefix` starts the host names (`fen` gives `fen-ws01`); default: the site's name.
+    """
     templates = site_templates(data_root)
     if template_name not in templates:
         raise SiteRefused(
@@ -251,7 +255,7 @@ def new_site(
     context = {
         **values,
         "name": name,
-        "prefix": name,
+        "prefix": site_name(prefix) if prefix else name,
         "number": number,
         "title": title,
         "extensions": extension_range(estate, site_files, number),

@@ -49,6 +49,9 @@ def new(
     phones: Annotated[int | None, typer.Option(help="Default: the template's.")] = None,
     cameras: Annotated[int | None, typer.Option(help="Default: the template's.")] = None,
     switch_os: Annotated[str | None, typer.Option(help="Default: the template's.")] = None,
+    prefix: Annotated[
+        str | None, typer.Option(help="Host names start with it, e.g. fen (default: NAME).")
+    ] = None,
     dry: Annotated[bool, typer.Option("--dry", help="Print the file and the plan only.")] = False,
     force: Annotated[
         bool, typer.Option(help="Replace an existing file, after showing the difference.")
@@ -68,7 +71,9 @@ def new(
         )
         if value is not None
     }
-    made = sites.new_site(root, estate, name, number, title, template, given, replacing=force)
+    made = sites.new_site(
+        root, estate, name, number, title, template, given, replacing=force, prefix=prefix
+    )
     path = root / "sites" / f"{made.name}.yaml"
     site = made.estate.sites[made.name]
     console.print(Syntax(made.text, "yaml", theme="ansi_light", word_wrap=True))

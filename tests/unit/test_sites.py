@@ -147,3 +147,15 @@ def test_a_municipalitys_own_template_in_the_data_folder_is_used(estate_data: Es
     assert "{first: 8, last: 8, use: uplink}" in made.text
     with pytest.raises(sites.SiteRefused, match="has 7 access ports; 8 are asked for"):
         make(root=estate_data.root, template="kiosk", workstations=6, phones=2)
+
+
+def test_host_names_may_start_with_a_shorter_prefix_as_older_sites_do() -> None:
+    estate = load_estate(REPO)
+    made = sites.new_site(REPO, estate, "kultur-merkezi", 5, "Kültür Merkezi", "unit-small",
+                          {"phones": 1}, prefix="Kültür")  # fmt: skip
+    assert "  - name: kultur-sw1\n" in made.text and "{name: kultur-tel01," in made.text
+    assert "kultur-ws08" in made.estate.hosts
+    with pytest.raises(sites.SiteRefused, match="a site `zabita` exists already"):
+        sites.new_site(REPO, estate, "zabita", 9, "x", "unit-small", {})
+    with pytest.raises(sites.SiteRefused, match="would break the estate"):
+        sites.new_site(REPO, estate, "yeni", 9, "x", "unit-small", {}, prefix="zabita")
