@@ -143,6 +143,7 @@ def up(
     for bridge in plan.bridges:
         ensure_bridge(bridge)
     _remember_ip_forward(paths)
+    _raise_inotify_limit(paths)
     apply_guard(plan.supernet, plan.bridges)
     all_bridges = plan.bridges if previous is None else _bridges_of(estate, previous, plan)
     report("apt proxy: apt-cacher-ng on the lab bridges")
@@ -180,6 +181,31 @@ def _bridges_of(estate: Estate, previous: LabState, plan: LabPlan) -> tuple[Brid
     """Bridges of the sites already up together with those just planned (for the proxy)."""
     sites = sorted({m.site for m in previous.machines.values()} | set(plan.sites))
     return plan_lab(estate, sites).bridges
+
+
+INOTIFY_INSTANCES = Path("/proc/sys/fs/inotify/max_user_instances")
+LAB_INOTIFY_INSTANCES = 1024
+"""Every machine's systemd, journald, udevd and services take inotify instances, all
+counted for root. Debian's 128 ran out with a dozen deployed machines (CI: rsyslog
+"failed because of unavailable resources" on the thirteenth and fourteenth)."""
+
+
+def _raise_inotify_limit(paths: LabPaths) -> None:
+    """Raise the limit while the lab exists; `down` restores the value recorded first."""
+    record = paths.root / "inotify_instances.before"
+    current = INOTIFY_INSTANCES.read_text(encoding="utf-8").strip()
+    if not record.exists():
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(current, encoding="utf-8")
+    if int(current) < LAB_INOTIFY_INSTANCES:
+        INOTIFY_INSTANCES.write_text(f"{LAB_INOTIFY_INSTANCES}\n", encoding="utf-8")
+
+
+def _restore_inotify_limit(paths: LabPaths) -> None:
+    record = paths.root / "inotify_instances.before"
+    if record.exists():
+        INOTIFY_INSTANCES.write_text(record.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        record.unlink()
 
 
 def _remember_ip_forward(paths: LabPaths) -> None:
@@ -280,6 +306,7 @@ def down(paths: LabPaths, report: Report) -> None:
     aptproxy.stop(paths)
     record = paths.root / "ip_forward.before"
     remove_guard(record.read_text(encoding="utf-8").strip() if record.exists() else None)
+    _restore_inotify_limit(paths)
     for leftover in (record, paths.state_file, paths.known_hosts, paths.ssh_config):
         leftover.unlink(missing_ok=True)
 
