@@ -265,16 +265,20 @@ def new_site(
     return NewSite(name, text, validated(data_root, name, text))
 
 
+def copy_estate_data(source: Path, target: Path) -> None:
+    """The admin's data files (not templates, not caches) from `source` into `target`."""
+    for part in DATA_PARTS:
+        if (source / part).is_dir():
+            shutil.copytree(source / part, target / part)
+        elif (source / part).exists():
+            shutil.copy2(source / part, target / part)
+
+
 def validated(data_root: Path, name: str, text: str) -> Estate:
     """The estate as it would be with the new file; SiteRefused with every problem if invalid."""
     with tempfile.TemporaryDirectory(prefix="bimkit-site-") as scratch:
         root = Path(scratch)
-        for part in DATA_PARTS:
-            source = data_root / part
-            if source.is_dir():
-                shutil.copytree(source, root / part)
-            elif source.exists():
-                shutil.copy2(source, root / part)
+        copy_estate_data(data_root, root)
         (root / "sites" / f"{name}.yaml").write_text(text, encoding="utf-8")
         try:
             return load_estate(root)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -11,8 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
+from bimkit.sites import copy_estate_data
+
 REPO = Path(__file__).resolve().parent.parent
-DATA_PARTS = ("estate.yaml", "sites", "directory", "group_data")
 
 
 def run_tool(
@@ -46,10 +46,5 @@ class EstateData:
 
 @pytest.fixture
 def estate_data(tmp_path: Path) -> EstateData:
-    for part in DATA_PARTS:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / part)
-        else:
-            shutil.copy(source, tmp_path / part)
+    copy_estate_data(REPO, tmp_path)
     return EstateData(tmp_path)

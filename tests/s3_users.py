@@ -10,6 +10,9 @@ the `s3:prefix` condition on listing.
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import time
 from typing import Any
 
 import boto3
@@ -21,6 +24,19 @@ NO_AUTH_ALLOWANCE = 40
 """INITIAL_NO_AUTH_ACTION_COUNT for the server: enough for the set-up below."""
 
 Key = tuple[str, str]
+
+
+def wait_for_port(address: str, port: int, server: subprocess.Popen[bytes], what: str) -> None:
+    """Until `server` accepts connections; fails when it exits or takes over a minute."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection((address, port), timeout=2).close()
+            return
+        except OSError:
+            assert server.poll() is None, f"{what} exited"
+            assert time.monotonic() < deadline, f"{what} did not start"
+            time.sleep(0.2)
 
 
 def client(service: str, endpoint: str, key: Key = ("test", "test")) -> Any:

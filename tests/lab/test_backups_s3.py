@@ -15,9 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -58,15 +56,7 @@ def s3_endpoint(first_deploy: DeployTotals) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection((DR_ADDRESS, PORT), timeout=2).close()
-                break
-            except OSError:
-                assert server.poll() is None, "moto's S3 server exited"
-                assert time.monotonic() < deadline, "moto's S3 server did not start in dr1's netns"
-                time.sleep(0.3)
+        s3_users.wait_for_port(DR_ADDRESS, PORT, server, "moto's S3 server in dr1's netns")
         yield f"http://{DR_ADDRESS}:{PORT}"
     finally:
         server.terminate()

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
-from bimkit.sites import DATA_PARTS
-from tests.conftest import REPO
+from tests.conftest import EstateData
 from tests.lab.conftest import DeployTotals, bimkit, deploy_site
 from tests.lab.test_backups import on
 
 
 def test_a_new_site_is_created_booted_and_provisioned(
-    first_deploy: DeployTotals, tmp_path: Path
+    first_deploy: DeployTotals, estate_data: EstateData
 ) -> None:
-    for part in DATA_PARTS:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / part)
-        else:
-            shutil.copy2(source, tmp_path / part)
+    tmp_path = estate_data.root
     data = str(tmp_path)
     bimkit("site", "new", "Kültür Merkezi", "--number", "5", "--title", "Kültür Merkezi",
            "--workstations", "2", "--phones", "2", "--data", data)  # fmt: skip

@@ -8,11 +8,9 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -50,14 +48,7 @@ def moto_server(**env: str) -> Iterator[str]:
         env={**os.environ, **env},
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the S3 server did not start"
-                time.sleep(0.1)
+        s3_users.wait_for_port("127.0.0.1", port, server, "the S3 server")
         yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
@@ -71,13 +62,7 @@ def endpoint() -> Iterator[str]:
 
 
 def client(url: str):  # type: ignore[no-untyped-def]
-    return boto3.client(
-        "s3",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    return s3_users.client("s3", url)
 
 
 def test_provision_makes_a_locked_versioned_bucket_once(endpoint: str) -> None:
