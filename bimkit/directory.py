@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bimkit.errors import BimkitError
 from bimkit.model.estate import Estate
 
 UNITS_OU = "Birimler"
@@ -44,6 +45,15 @@ class User:
     enabled: bool
     attributes: Mapping[str, str] = field(default_factory=dict)
     """LDAP attributes bimkit owns: givenName, sn, displayName, mail, department, ..."""
+    recorded: bool = True
+    """Desired only: the username is in `directory/usernames.yaml` (never created otherwise)."""
+    former_usernames: tuple[str, ...] = ()
+    """Desired only: names this person gave up by a rename; their account may still carry one."""
+
+    @property
+    def person_id(self) -> str | None:
+        """The personnel id (employeeID) that says whose account this is."""
+        return self.attributes.get("employeeID")
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,12 @@ def desired_directory(estate: Estate) -> Directory:
             ou=department_ou(person.department),
             enabled=person.active,
             attributes=attributes,
+            recorded=person.id not in estate.new_usernames,
+            former_usernames=tuple(
+                sorted(
+                    name for name, owner in estate.retired_usernames.items() if owner == person.id
+                )
+            ),
         )
         for department_id in (d.id for d in estate.department_path(person.department)):
             members[department_id].add(member.username)
@@ -127,6 +143,7 @@ class Step(StrEnum):
     create_ou = "create OU"
     create_group = "create group"
     create_user = "create user"
+    rename_user = "rename user"
     update_user = "update user"
     move_user = "move user"
     enable_user = "enable user"
@@ -139,56 +156,97 @@ class Step(StrEnum):
 class Action:
     step: Step
     target: str
-    """The OU DN, group name or username acted on."""
+    """The OU DN, group name or username acted on (after a rename: the new username)."""
     details: tuple[tuple[str, str], ...] = ()
-    """What changes: attribute -> new value, `ou` -> new OU, `member` -> username."""
+    """What changes: attribute -> new value, `ou` -> new OU, `member` -> username,
+    `username` -> new name and `alias` -> the old mail address kept (rename)."""
 
     def __str__(self) -> str:
         extra = ", ".join(f"{key}={value}" for key, value in self.details)
         return f"{self.step} {self.target}" + (f" ({extra})" if extra else "")
 
 
+class DirectoryRefused(BimkitError):
+    """Applying the data would create an unrecorded username or give an account to
+    someone else; nothing is changed. `reasons` lists every case."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__(
+            "directory: refused, nothing was changed on the DC:\n"
+            + "\n".join(f"  {reason}" for reason in reasons)
+        )
+
+
 def plan_directory(desired: Directory, current: Directory) -> list[Action]:
     """The actions that turn `current` into `desired`, in an order that can be applied.
 
-    Attributes bimkit does not own are left alone; so are accounts outside its OUs.
+    An account belongs to one person for life: it is found by its personnel
+    id (employeeID) first and by username only when no account carries the
+    id, and it is never given to another person. A username changes only
+    when the person gave up the old one by a rename (`former_usernames`).
+    Attributes bimkit does not own are left alone; so are accounts outside
+    its OUs. DirectoryRefused, before any action, when the data would create
+    an unrecorded username or hand an account over.
     """
+    owned = _accounts_by_person(current)
+    refusals: list[str] = []
+    unrecorded: list[str] = []
     actions = [Action(Step.create_ou, ou) for ou in desired.ous if ou not in current.ous]
     actions += [
         Action(Step.create_group, name, (("ou", group.ou), ("description", group.description)))
         for name, group in desired.groups.items()
         if name not in current.groups
     ]
-    leavers = f"OU={LEAVERS_OU},{desired.base}"
+    renamed: dict[str, str] = {}
+    kept: set[str] = set()
     for username, want in sorted(desired.users.items()):
-        have = current.users.get(username)
+        person = want.person_id
+        have = owned.get(person) if person else None
         if have is None:
-            details = (
-                ("ou", want.ou),
-                ("enabled", str(want.enabled).lower()),
-                *sorted(want.attributes.items()),
-            )
-            actions.append(Action(Step.create_user, username, details))
+            holder = current.users.get(username)
+            if holder is not None:
+                refusals.append(_taken(username, want, holder, desired))
+            elif not want.recorded:
+                unrecorded.append(f"{want.attributes.get('displayName', username)} ({person})")
+            else:
+                actions.append(Action(Step.create_user, username, _creation(want)))
             continue
-        if not desired.manages(have.ou) and have.ou != want.ou:
-            continue  # a hand-made account of the same name: not bimkit's to change
-        changed = tuple(
-            (key, value)
-            for key, value in sorted(want.attributes.items())
-            if have.attributes.get(key) != value
+        kept.add(have.username)
+        if have.username != username:
+            holder = current.users.get(username)
+            if not want.recorded:
+                unrecorded.append(f"{want.attributes.get('displayName', username)} ({person})")
+                continue
+            if holder is not None:
+                refusals.append(_taken(username, want, holder, desired))
+                continue
+            if have.username not in want.former_usernames:
+                refusals.append(
+                    f"the account of {person} is `{have.username}` but the data names it "
+                    f"`{username}`, and `{have.username}` is not retired; rename with "
+                    f"`bimkit usernames rename {person} {username}`"
+                )
+                continue
+            renamed[have.username] = username
+            alias = have.attributes.get("mail")
+            details = (("username", username),) + ((("alias", alias),) if alias else ())
+            actions.append(Action(Step.rename_user, have.username, details))
+        actions += _changes(username, want, have)
+    if unrecorded:
+        refusals.append(
+            "usernames not recorded in directory/usernames.yaml for "
+            + ", ".join(unrecorded)
+            + "; run `bimkit usernames --record` and deploy again"
         )
-        if changed:
-            actions.append(Action(Step.update_user, username, changed))
-        if have.ou != want.ou:
-            actions.append(Action(Step.move_user, username, (("ou", want.ou),)))
-        if have.enabled != want.enabled:
-            actions.append(
-                Action(Step.enable_user if want.enabled else Step.disable_user, username)
-            )
+    if refusals:
+        raise DirectoryRefused(refusals)
+
+    leavers = f"OU={LEAVERS_OU},{desired.base}"
     gone = sorted(
         username
         for username, have in current.users.items()
-        if username not in desired.users and current.manages(have.ou)
+        if username not in kept and username not in desired.users and current.manages(have.ou)
     )
     for username in gone:
         have = current.users[username]
@@ -198,6 +256,7 @@ def plan_directory(desired: Directory, current: Directory) -> list[Action]:
             actions.append(Action(Step.move_user, username, (("ou", leavers),)))
     for name, group in sorted(desired.groups.items()):
         had = current.groups[name].members if name in current.groups else frozenset()
+        had = frozenset(renamed.get(member, member) for member in had)
         actions += [
             Action(Step.add_member, name, (("member", user),))
             for user in sorted(group.members - had)
@@ -206,6 +265,67 @@ def plan_directory(desired: Directory, current: Directory) -> list[Action]:
             Action(Step.remove_member, name, (("member", user),))
             for user in sorted(had - group.members)
         ]
+    return actions
+
+
+def _accounts_by_person(current: Directory) -> dict[str, User]:
+    """Managed accounts by personnel id; two accounts of one person are refused."""
+    owned: dict[str, User] = {}
+    doubles = []
+    for user in sorted(current.users.values(), key=lambda u: u.username):
+        person = user.person_id
+        if not person or not current.manages(user.ou):
+            continue
+        if person in owned:
+            doubles.append(
+                f"`{owned[person].username}` and `{user.username}` both carry "
+                f"employeeID {person}; keep one and clear the other's by hand"
+            )
+        owned[person] = user
+    if doubles:
+        raise DirectoryRefused(doubles)
+    return owned
+
+
+def _taken(username: str, want: User, holder: User, desired: Directory) -> str:
+    """Why `username` cannot become `want`'s account: another one already has the name."""
+    person = want.person_id
+    if holder.person_id:
+        return (
+            f"`{username}` is the account of {holder.person_id}, not of {person} "
+            f"({want.attributes.get('displayName', '')}); an account never changes hands. "
+            f"Record the existing names in directory/usernames.yaml "
+            f"(`'{holder.person_id}': {username}`) or give {person} another username"
+        )
+    where = "outside bimkit's OUs" if not desired.manages(holder.ou) else "without an employeeID"
+    return (
+        f"`{username}` is taken by an account {where} ({holder.ou}); set its employeeID to "
+        f"{person} if it is theirs, or give {person} another username"
+    )
+
+
+def _creation(want: User) -> tuple[tuple[str, str], ...]:
+    return (
+        ("ou", want.ou),
+        ("enabled", str(want.enabled).lower()),
+        *sorted(want.attributes.items()),
+    )
+
+
+def _changes(username: str, want: User, have: User) -> list[Action]:
+    """Attribute, OU and enabled-state changes of one person's existing account."""
+    actions = []
+    changed = tuple(
+        (key, value)
+        for key, value in sorted(want.attributes.items())
+        if have.attributes.get(key) != value
+    )
+    if changed:
+        actions.append(Action(Step.update_user, username, changed))
+    if have.ou != want.ou:
+        actions.append(Action(Step.move_user, username, (("ou", want.ou),)))
+    if have.enabled != want.enabled:
+        actions.append(Action(Step.enable_user if want.enabled else Step.disable_user, username))
     return actions
 
 
@@ -219,7 +339,13 @@ def directory_state(directory: Directory) -> dict[str, Any]:
             for name, g in directory.groups.items()
         },
         "users": {
-            name: {"ou": u.ou, "enabled": u.enabled, "attributes": dict(u.attributes)}
+            name: {
+                "ou": u.ou,
+                "enabled": u.enabled,
+                "attributes": dict(u.attributes),
+                "recorded": u.recorded,
+                "former_usernames": list(u.former_usernames),
+            }
             for name, u in directory.users.items()
         },
     }
@@ -235,7 +361,14 @@ def directory_from_state(state: Mapping[str, Any]) -> Directory:
             for name, group in state["groups"].items()
         },
         users={
-            name: User(name, user["ou"], user["enabled"], dict(user["attributes"]))
+            name: User(
+                name,
+                user["ou"],
+                user["enabled"],
+                dict(user["attributes"]),
+                recorded=user.get("recorded", True),
+                former_usernames=tuple(user.get("former_usernames", ())),
+            )
             for name, user in state["users"].items()
         },
     )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
 from rich.text import Text
 
 from bimkit.cli import dc, dr, estate, lab, secrets, site
-from bimkit.cli.output import stderr
+from bimkit.cli.output import DataOption, stderr
 from bimkit.errors import BimkitError
 
 app = typer.Typer(
@@ -18,6 +19,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def _options(data: DataOption = None) -> None:
+    """`bimkit --data DIR COMMAND`: the same as the command's own `--data DIR`."""
+    if data is not None:
+        # Every command reads BIMKIT_DATA when it is not given --data itself.
+        os.environ["BIMKIT_DATA"] = str(data)
+
+
 estate.register(app)
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(lab.app, name="lab")

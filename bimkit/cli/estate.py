@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 from rich.table import Table
 from rich.text import Text
 
 from bimkit.cli.output import DataOption, console, data_root, load, stderr
+from bimkit.errors import BimkitError
 from bimkit.files import write_atomically
 from bimkit.model.estate import Estate
 from bimkit.model.load import load_estate
-from bimkit.model.rules import USERNAMES_FILE
+from bimkit.model.rules import PEOPLE_FILE, USERNAMES_FILE
 from bimkit.model.schema import Role
+from bimkit.model.usernames import Registry
+from bimkit.sites import copy_estate_data
 
 
 def register(app: typer.Typer) -> None:
     app.command()(validate)
     app.command()(plan)
-    app.command()(usernames)
+    app.add_typer(usernames_app, name="usernames")
 
 
 def validate(data: DataOption = None) -> None:
@@ -97,13 +101,23 @@ def plan(
         console.print(table)
 
 
+usernames_app = typer.Typer(
+    help="Usernames: list, record new ones, rename one (they never change otherwise).",
+    invoke_without_command=True,
+)
+
+
+@usernames_app.callback()
 def usernames(
+    context: typer.Context,
     data: DataOption = None,
     record: Annotated[
         bool, typer.Option("--record", help=f"Write new usernames to {USERNAMES_FILE}.")
     ] = False,
 ) -> None:
     """List every person's username; with --record, fix new ones so they never change."""
+    if context.invoked_subcommand is not None:
+        return
     root = data_root(data)
     estate = load_estate(root)
     table = Table(title="Usernames", title_justify="left")
@@ -123,16 +137,41 @@ def usernames(
                 f"{len(estate.new_usernames)} new; `--record` writes them to {USERNAMES_FILE}"
             )
         return
-    write_atomically(root / USERNAMES_FILE, registry_text(estate))
+    recorded = _registry(estate).recording(estate.new_usernames)
+    write_atomically(root / USERNAMES_FILE, recorded.text())
     console.print(f"recorded {len(estate.new_usernames)} new username(s) in {USERNAMES_FILE}")
 
 
-def registry_text(estate: Estate) -> str:
-    """`directory/usernames.yaml` with the new usernames added, oldest ids first."""
-    recorded = {**estate.recorded_usernames, **estate.new_usernames}
-    ordered = dict(sorted(recorded.items(), key=lambda item: (len(item[0]), item[0])))
-    header = (
-        "# Usernames handed out, by person id. Written by `bimkit usernames --record`.\n"
-        "# Entries stay after a person leaves: a username is never given to anyone else.\n"
+@usernames_app.command()
+def rename(
+    person_id: Annotated[str, typer.Argument(metavar="ID", help="The person's id (sicil no).")],
+    new_name: Annotated[str, typer.Argument(metavar="NEW", help="The new username.")],
+    data: DataOption = None,
+) -> None:
+    """Give person ID the username NEW, e.g. after a surname changes on marriage.
+
+    The old name is retired (never handed out again); the next deploy renames
+    the account, keeping its SID, groups and password, and keeps the old mail
+    address as an alias.
+    """
+    root = data_root(data)
+    estate = load_estate(root)
+    people = [member.person for member in estate.members]
+    if person_id not in {person.id for person in people}:
+        raise BimkitError(f"usernames rename: no person with id {person_id} in {PEOPLE_FILE}")
+    renamed = _registry(estate).renaming(person_id, new_name, people)
+    old = estate.recorded_usernames[person_id]
+    # The whole estate must still hold with the new registry before it is written.
+    with tempfile.TemporaryDirectory(prefix="bimkit-rename-") as scratch:
+        copy_estate_data(root, Path(scratch))
+        (Path(scratch) / USERNAMES_FILE).write_text(renamed.text(), encoding="utf-8")
+        load_estate(Path(scratch))
+    write_atomically(root / USERNAMES_FILE, renamed.text())
+    console.print(
+        f"{person_id}: `{old}` -> `{new_name}` in {USERNAMES_FILE}; `{old}` is retired. "
+        "The next deploy renames the account (same SID, groups and password)."
     )
-    return header + yaml.safe_dump({"usernames": ordered}, allow_unicode=True, sort_keys=False)
+
+
+def _registry(estate: Estate) -> Registry:
+    return Registry(dict(estate.recorded_usernames), dict(estate.retired_usernames))

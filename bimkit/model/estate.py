@@ -106,6 +106,8 @@ class Estate:
     members: list[Member]
     recorded_usernames: dict[str, str] = field(default_factory=dict)
     """`directory/usernames.yaml` as read: person id -> username, leavers included."""
+    retired_usernames: dict[str, str] = field(default_factory=dict)
+    """Usernames given up by a rename: username -> person id (never handed out again)."""
     new_usernames: dict[str, str] = field(default_factory=dict)
     """Usernames assigned in this load and not yet recorded in `directory/usernames.yaml`."""
 

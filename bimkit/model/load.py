@@ -241,6 +241,7 @@ def load_estate(root: Path) -> Estate:
         groups={g.name: g for g in directory.groups.groups},
         members=staff,
         recorded_usernames=directory.registry,
+        retired_usernames=directory.retired,
         new_usernames=directory.assignment.new,
     )
 
@@ -251,6 +252,7 @@ class _Directory:
     groups: GroupsFile
     people: PeopleFile
     registry: dict[str, str]
+    retired: dict[str, str]
     assignment: UsernameAssignment
 
 
@@ -265,10 +267,11 @@ def _check_directory(
     if departments is None or groups is None or people is None or recorded is None:
         return None
     registry = dict(recorded.usernames)
+    retired = dict(recorded.retired)
     unnameable = unnameable_people(people, registry)
     if unnameable:
         problems.extend(unnameable)
         return None
-    assignment = assign_usernames(people.people, registry)
-    problems.extend(check_directory(departments, groups, people, registry, assignment))
-    return _Directory(departments, groups, people, registry, assignment)
+    assignment = assign_usernames(people.people, registry, retired)
+    problems.extend(check_directory(departments, groups, people, registry, retired, assignment))
+    return _Directory(departments, groups, people, registry, retired, assignment)

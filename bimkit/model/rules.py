@@ -425,10 +425,11 @@ def check_directory(
     groups: GroupsFile,
     people: PeopleFile,
     registry: dict[str, str],
+    retired: dict[str, str],
     assignment: UsernameAssignment,
 ) -> list[Problem]:
     """Departments form a tree; people reference real departments and groups; ids,
-    usernames, extensions are unique; recorded usernames are never reused."""
+    usernames, extensions are unique; recorded and retired usernames are never reused."""
     problems: list[Problem] = []
     dept_ids = {d.id for d in departments.departments}
     problems += duplicates(
@@ -489,7 +490,17 @@ def check_directory(
         ),
         lambda name: f"recorded username `{name}`",
     )
-    holder = {name: person_id for person_id, name in registry.items()}
+    for name, person_id in sorted(retired.items()):
+        if name in registry.values():
+            problems.append(
+                Problem(
+                    USERNAMES_FILE,
+                    f"retired.{name}",
+                    f"`{name}` is retired (given up by {person_id}) but also recorded as a "
+                    "current username; a retired username is never used again",
+                )
+            )
+    holder = {**retired, **{name: person_id for person_id, name in registry.items()}}
     present = {p.id for p in people.people}
     for index, person in entries:
         path = f"people[{index}]"
@@ -519,7 +530,16 @@ def check_directory(
                 )
             )
         owner = holder.get(person.username) if person.username else None
-        if owner is not None and owner != person.id:
+        if person.username in retired:
+            problems.append(
+                Problem(
+                    PEOPLE_FILE,
+                    f"{path}.username",
+                    f"username `{person.username}` was retired by a rename (id {owner}); "
+                    "usernames are never reused",
+                )
+            )
+        elif owner is not None and owner != person.id:
             state = "another person" if owner in present else "a person who has left"
             problems.append(
                 Problem(

@@ -416,3 +416,7 @@ class UsernamesFile(Strict):
     usernames: dict[PersonId, Username] = Field(
         default_factory=dict, description="person id -> username handed out"
     )
+    retired: dict[Username, PersonId] = Field(
+        default_factory=dict,
+        description="username -> person id: names given up by a rename, never handed out again",
+    )

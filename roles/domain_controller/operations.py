@@ -8,12 +8,15 @@ from io import StringIO
 from typing import Any
 
 from pyinfra.api.command import FileUploadCommand, StringCommand
+from pyinfra.api.exceptions import OperationError
 from pyinfra.api.operation import operation
 from pyinfra.context import host
 from pyinfra.facts.files import FindInFile
 
 from bimkit.directory import (
+    Action,
     Directory,
+    DirectoryRefused,
     actions_json,
     directory_from_state,
     empty_directory,
@@ -25,6 +28,7 @@ from roles.domain_controller.plan import (
     FORWARDER_PATTERN,
     SMB_CONF,
     dc_check_command,
+    forwarders_command,
     password_settings_command,
     password_settings_options,
     realm_mismatch_command,
@@ -36,6 +40,31 @@ logger = logging.getLogger("pyinfra")
 ACTIONS_FILE = "/var/lib/bimkit/directory-actions.json"
 
 
+def _planned(desired: Directory, realm: str) -> list[Action]:
+    """The directory actions for this DC; OperationError naming the host when refused."""
+    state = host.get_fact(DirectoryState)
+    current = directory_from_state(state) if state else empty_directory(realm)
+    try:
+        return plan_directory(desired, current)
+    except DirectoryRefused as refused:
+        raise OperationError(f"{host.name}: {refused}") from None
+
+
+@operation()
+def directory_safe(desired: Directory, realm: str) -> Generator[Any, None, None]:
+    """Stop the whole deploy, before any role runs, when the directory would be refused.
+
+    + desired: the directory the estate asks for (`desired_directory`)
+    + realm: the AD realm, for a domain that is not provisioned yet
+
+    An unrecorded username or an account that would change hands is found here,
+    so nothing at all has changed on any host when the deploy stops.
+    """
+    actions = _planned(desired, realm)
+    host.noop(f"directory/ can be applied ({len(actions)} change(s))")
+    yield from ()
+
+
 @operation()
 def directory(desired: Directory, realm: str) -> Generator[Any, None, None]:
     """Create, change, disable and move what `plan_directory` says, in one transaction.
@@ -44,12 +73,12 @@ def directory(desired: Directory, realm: str) -> Generator[Any, None, None]:
     + realm: the AD realm, for a domain that is not provisioned yet
 
     Each planned action is logged, so `pyinfra ... --dry` lists what would be
-    created, changed or disabled. New accounts' passwords are made on the DC
+    created, renamed, changed or disabled. Data that would create an unrecorded
+    username or give an account to another person stops the deploy before
+    anything runs (`DirectoryRefused`). New accounts' passwords are made on the DC
     and never leave it (see files/domain_controller/bimkit-directory).
     """
-    state = host.get_fact(DirectoryState)
-    current = directory_from_state(state) if state else empty_directory(realm)
-    actions = plan_directory(desired, current)
+    actions = _planned(desired, realm)
     if not actions:
         host.noop("the directory matches directory/")
         return
@@ -107,9 +136,7 @@ def dns_forwarders(line: str | None) -> Generator[Any, None, None]:
     if [found_line.strip() for found_line in found] == ([line.strip()] if line else []):
         host.noop("DNS forwarders match estate.yaml")
         return
-    yield StringCommand("sed", "-i", f"/{FORWARDER_PATTERN}/d", SMB_CONF)
-    if line:
-        yield StringCommand("sed", "-i", f"/^\\[global\\]/a\\{line}", SMB_CONF)
+    yield forwarders_command(line)
     yield StringCommand("systemctl", "restart", "samba-ad-dc")
 
 

@@ -202,6 +202,17 @@ def dns_forwarder_line(data: Mapping[str, Any]) -> str | None:
     return f"\tdns forwarder = {forwarders}" if forwarders else None
 
 
+def forwarders_command(line: str | None) -> str:
+    """Drop smb.conf's `dns forwarder` lines and put `line` (if any) under `[global]`.
+
+    One sed script, quoted as a whole: the pattern holds spaces, `$` and backslashes.
+    """
+    script = f"/{FORWARDER_PATTERN}/d"
+    if line:
+        script += f"\n/^\\[global\\]/a\\\n{line}"
+    return shlex.join(["sed", "-i", script, SMB_CONF])
+
+
 def other_dcs(data: Mapping[str, Any]) -> list[str]:
     """The other DCs' addresses (every DC serves DNS, so they are the DNS servers)."""
     return [address for address in data["dns_servers"] if address != data["address"]]

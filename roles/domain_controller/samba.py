@@ -52,10 +52,17 @@ FILES = Path(__file__).resolve().parents[2] / "files" / "domain_controller"
 
 @deploy("bimkit domain controller: realm check")
 def check_realm() -> None:
-    """Run before any other role: a DC whose domain is not the estate's realm is left untouched."""
+    """Run before any other role: a DC whose domain is not the estate's realm is left
+    untouched, and directory data that would be refused stops the deploy."""
     operations.realm_matches(
         name=f"Samba AD serves realm {host.data.realm.upper()}", realm=host.data.realm
     )
+    if host.data.dc_role == "primary":
+        operations.directory_safe(
+            name="directory/ can be applied (recorded usernames, no account changes hands)",
+            desired=directory_from_state(host.data.directory),
+            realm=host.data.realm,
+        )
 
 
 @deploy("bimkit domain controller")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -21,6 +20,7 @@ from bimkit.lab.lab import status
 from bimkit.lab.plan import BRIDGE_PREFIX, NETNS_PREFIX, VETH_PREFIX
 from bimkit.lab.state import LabPaths
 from bimkit.model.load import load_estate
+from bimkit.sites import copy_estate_data
 from roles.domain_controller.plan import AD_BACKUP_HOOK, DC_CHECK, HANDOVER_FILE, PASSWORD_FILE
 from tests.conftest import REPO
 from tests.lab.conftest import (
@@ -266,15 +266,58 @@ def changed_directory(first_deploy: DeployTotals, tmp_path_factory: pytest.TempP
         "title: Zabıta Memuru, extension: 3199}"
     )
     (data / "directory" / "people.yaml").write_text("\n".join(edited) + "\n")
+    bimkit("usernames", "--record", "--data", str(data))
     return data
 
 
-def samba_user(host: str, username: str) -> dict[str, str]:
+def test_an_unrecorded_username_stops_the_deploy_before_anything_changes(
+    first_deploy: DeployTotals, tmp_path: Path
+) -> None:
+    data = copy_of_the_estate(tmp_path)
+    with (data / "directory" / "people.yaml").open("a") as people:
+        people.write(
+            '  - {id: "9002", given_name: Rojin, family_name: Aksoy, department: zabita}\n'
+        )
+    before = bimkit("lab", "ssh", "dc1", "--", "samba-tool user list").stdout
+    result = run(
+        str(BIN / "pyinfra"), "inventory.py", "deploys/site.py", "-y", "--limit", "dc1",
+        env={"BIMKIT_LAB": "1", "BIMKIT_DATA": str(data)}, check=False,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert (
+        "dc1: directory: refused, nothing was changed on the DC:\n  usernames not recorded in "
+        "directory/usernames.yaml for Rojin Aksoy (9002); run `bimkit usernames --record`"
+    ) in output, output[-3000:]
+    started = [line for line in output.splitlines() if "Starting operation:" in line]
+    assert started and all("realm check" in line for line in started), started
+    assert bimkit("lab", "ssh", "dc1", "--", "samba-tool user list").stdout == before
+
+
+USER_ATTRIBUTES = (
+    "distinguishedName,displayName,title,userAccountControl,pwdLastSet,objectSid,mail,"
+    "userPrincipalName,employeeID"
+)
+
+
+def samba_user(host: str, username: str, attributes: str = USER_ATTRIBUTES) -> dict[str, str]:
     shown = bimkit(
         "lab", "ssh", host, "--", "samba-tool", "user", "show", username,
-        "--attributes=distinguishedName,displayName,title,userAccountControl,pwdLastSet",
+        f"--attributes={attributes}",
     )  # fmt: skip
     return dict(line.split(": ", 1) for line in shown.stdout.splitlines() if ": " in line)
+
+
+def samba_values(host: str, username: str, attribute: str) -> list[str]:
+    """Every value of a multi-valued attribute (memberOf, proxyAddresses)."""
+    shown = bimkit(
+        "lab", "ssh", host, "--", "samba-tool", "user", "show", username,
+        f"--attributes={attribute}",
+    )  # fmt: skip
+    prefix = f"{attribute}: "
+    return sorted(
+        line[len(prefix) :] for line in shown.stdout.splitlines() if line.startswith(prefix)
+    )
 
 
 def test_dry_run_lists_directory_changes_and_changes_nothing(changed_directory: Path) -> None:
@@ -327,12 +370,48 @@ def test_new_account_logs_on_once_with_the_handed_over_password(
     wrong = kinit_at_zabita(NEWCOMER, "not-the-password\n")
     assert wrong.returncode != 0
     assert "expired" not in (wrong.stdout + wrong.stderr).lower()
-    new_password = "Yeni-Parola-2026!"
+    new_password = NEW_PASSWORD
     first_logon = kinit_at_zabita(NEWCOMER, f"{password}\n{new_password}\n{new_password}\n")
     assert "expired" in (first_logon.stdout + first_logon.stderr).lower()
     assert first_logon.returncode == 0, first_logon.stderr
     assert f"Default principal: {NEWCOMER}@" in first_logon.stdout
     assert kinit_at_zabita(NEWCOMER, f"{new_password}\n").returncode == 0
+
+
+NEW_PASSWORD = "Yeni-Parola-2026!"
+"""What the newcomer chose at first logon."""
+RENAMED = "cagri.isikli-ay"
+"""The newcomer's username after a surname change (`bimkit usernames rename`)."""
+
+
+def test_a_renamed_account_keeps_its_sid_groups_and_password(changed_directory: Path) -> None:
+    before = samba_user("dc1", NEWCOMER)
+    groups = samba_values("dc1", NEWCOMER, "memberOf")
+    assert groups, "the newcomer belongs to the department's groups"
+    renamed = bimkit("usernames", "rename", "9001", RENAMED, "--data", str(changed_directory))
+    assert f"`{NEWCOMER}` -> `{RENAMED}`" in renamed.stdout
+    applied = deploy_site("--limit", "dc1", data=changed_directory)
+    assert (applied.changed, applied.errors) == (1, 0), applied.output[-3000:]
+    assert f"directory: rename user {NEWCOMER} (username={RENAMED}" in applied.output
+    after = samba_user("dc1", RENAMED)
+    assert after["objectSid"] == before["objectSid"]
+    assert after["employeeID"] == "9001"
+    assert after["distinguishedName"] == f"CN={RENAMED},OU=zabita,OU=Birimler,{BASE_DN}"
+    assert after["userPrincipalName"] == f"{RENAMED}@{ESTATE.config.realm}"
+    assert after["mail"] == f"{RENAMED}@{ESTATE.config.domain}"
+    assert f"smtp:{NEWCOMER}@{ESTATE.config.domain}" in samba_values(
+        "dc1", RENAMED, "proxyAddresses"
+    )
+    assert samba_values("dc1", RENAMED, "memberOf") == [
+        group.replace(f"CN={NEWCOMER},", f"CN={RENAMED},") for group in groups
+    ]
+    gone = bimkit("lab", "ssh", "dc1", "--", "samba-tool", "user", "show", NEWCOMER, check=False)
+    assert gone.returncode != 0, "the old name no longer logs on"
+    logon = kinit_at_zabita(RENAMED, f"{NEW_PASSWORD}\n")
+    assert logon.returncode == 0, logon.stderr
+    assert f"Default principal: {RENAMED}@" in logon.stdout
+    again = deploy_site("--limit", "dc1", data=changed_directory)
+    assert (again.changed, again.errors) == (0, 0)
 
 
 def test_the_real_data_brings_the_directory_back(first_deploy: DeployTotals) -> None:
@@ -343,9 +422,9 @@ def test_the_real_data_brings_the_directory_back(first_deploy: DeployTotals) -> 
     assert not int(leaver["userAccountControl"]) & 0x2
     assert leaver["distinguishedName"] == f"CN={LEAVER},OU=zabita,OU=Birimler,{BASE_DN}"
     assert not int(samba_user("dc1", INACTIVE)["userAccountControl"]) & 0x2
-    newcomer = samba_user("dc1", NEWCOMER)
+    newcomer = samba_user("dc1", RENAMED)
     assert int(newcomer["userAccountControl"]) & 0x2
-    assert newcomer["distinguishedName"] == f"CN={NEWCOMER},OU=Ayrilanlar,{BASE_DN}"
+    assert newcomer["distinguishedName"] == f"CN={RENAMED},OU=Ayrilanlar,{BASE_DN}"
 
 
 def test_backup_hook_leaves_a_consistent_backup_and_a_true_manifest(
@@ -377,12 +456,7 @@ def test_backup_hook_leaves_a_consistent_backup_and_a_true_manifest(
 
 
 def copy_of_the_estate(folder: Path) -> Path:
-    for name in ("estate.yaml", "sites", "directory"):
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, folder / name)
-        else:
-            shutil.copy(source, folder / name)
+    copy_estate_data(REPO, folder)
     return folder
 
 
@@ -407,6 +481,37 @@ def test_a_realm_mismatch_stops_the_dc_before_anything_changes(
     ), output[-3000:]
     after = bimkit("lab", "ssh", "dc1", "--", "sha256sum", "/etc/krb5.conf", "/etc/hosts").stdout
     assert after == before, "nothing may change on a DC of another realm"
+
+
+def forwarders_on(dc: str) -> str:
+    shown = bimkit(
+        "lab", "ssh", dc, "--", "testparm -s --parameter-name='dns forwarder' 2>/dev/null"
+    )
+    return shown.stdout.strip()
+
+
+def test_changed_dns_forwarders_reach_both_dcs_and_back(
+    first_deploy: DeployTotals, tmp_path: Path
+) -> None:
+    data = copy_of_the_estate(tmp_path)
+    estate_file = data / "estate.yaml"
+    estate_file.write_text(
+        estate_file.read_text().replace(
+            "dns_forwarders: [195.175.39.39, 195.175.39.40]", "dns_forwarders: [192.0.2.53]"
+        )
+    )
+    changed = deploy_site("--limit", "domain_controllers", data=data)
+    assert changed.errors == 0, changed.output[-3000:]
+    for dc in ("dc1", "dc2"):
+        assert forwarders_on(dc) == "192.0.2.53"
+        active = bimkit("lab", "ssh", dc, "--", "systemctl is-active samba-ad-dc", check=False)
+        assert active.stdout.strip() == "active"
+    again = deploy_site("--limit", "domain_controllers", data=data)
+    assert (again.changed, again.errors) == (0, 0)
+    back = deploy_site("--limit", "domain_controllers")
+    assert back.errors == 0
+    for dc in ("dc1", "dc2"):
+        assert forwarders_on(dc) == "195.175.39.39 195.175.39.40"
 
 
 def dc_check(password_file: str, address: str, name: str, realm: str) -> tuple[int, str]:

@@ -99,6 +99,62 @@ def test_usernames_record_writes_new_ones_and_keeps_leavers(estate_data: EstateD
     assert load_estate(estate_data.root).new_usernames == {}
 
 
+def test_usernames_rename_retires_the_old_name_and_the_plan_renames_the_account(
+    estate_data: EstateData,
+) -> None:
+    result = bimkit("usernames", "rename", "1005", "ayse.yilmaz", "--data", str(estate_data.root))
+    assert result.returncode == 0, result.stderr
+    assert "`ayse.cicek` -> `ayse.yilmaz`" in result.stdout
+    registry = estate_data.read("directory/usernames.yaml")
+    assert registry["usernames"]["1005"] == "ayse.yilmaz"
+    assert registry["retired"] == {"ayse.cicek": "1005"}
+    estate = load_estate(estate_data.root)
+    (ayse,) = [m for m in estate.members if m.person.id == "1005"]
+    assert (ayse.username, ayse.email) == ("ayse.yilmaz", "ayse.yilmaz@kayapinar.bel.tr")
+    # A newcomer named like her never gets the retired name.
+    estate_data.edit(
+        "directory/people.yaml",
+        lambda d: d["people"].append(
+            {"id": "2001", "given_name": "Ayşe", "family_name": "Çiçek", "department": "zabita"}
+        ),
+    )
+    assert load_estate(estate_data.root).new_usernames == {"2001": "ayse.cicek2"}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "refusal"),
+    [
+        (["1005", "mehmet.yilmaz"], "`mehmet.yilmaz` belongs to 1004"),
+        (["1005", "Ayşe.Yılmaz"], "`Ayşe.Yılmaz` is not a username"),
+        (["9999", "yeni.kisi"], "no person with id 9999 in directory/people.yaml"),
+        (["1005", "ayse.cicek"], "1005 is already `ayse.cicek`"),
+    ],
+)
+def test_usernames_rename_refuses_with_the_rule_and_changes_nothing(
+    estate_data: EstateData, arguments: list[str], refusal: str
+) -> None:
+    before = (estate_data.root / "directory/usernames.yaml").read_text()
+    result = bimkit("usernames", "rename", *arguments, "--data", str(estate_data.root))
+    assert result.returncode == 1
+    assert refusal in result.stderr
+    assert (estate_data.root / "directory/usernames.yaml").read_text() == before
+
+
+def test_a_retired_username_is_never_handed_out_again(estate_data: EstateData) -> None:
+    root = str(estate_data.root)
+    assert bimkit("usernames", "rename", "1005", "ayse.yilmaz", "--data", root).returncode == 0
+    result = bimkit("usernames", "rename", "1004", "ayse.cicek", "--data", root)
+    assert result.returncode == 1
+    assert "`ayse.cicek` was retired (id 1005)" in result.stderr
+
+
+def test_data_may_be_given_before_the_command(estate_data: EstateData) -> None:
+    estate_data.edit("sites/zabita.yaml", setter("vlans", 2, "id", value=30))
+    result = bimkit("--data", str(estate_data.root), "validate")
+    assert result.returncode == 1
+    assert "sites/zabita.yaml: vlans[2].id: VLAN 30 is used twice" in result.stderr
+
+
 def test_secrets_check_lists_missing_names_and_exits_1(tmp_path: Path) -> None:
     result = bimkit("secrets", "check", env={"BIMKIT_SECRETS_DIR": str(tmp_path)})
     assert result.returncode == 1

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from bimkit.directory import (
     Action,
     Directory,
+    DirectoryRefused,
     Step,
     base_dn,
     desired_directory,
@@ -130,3 +133,72 @@ def test_accounts_outside_bimkits_ous_are_never_touched() -> None:
 def test_actions_read_as_sentences_for_dry_runs() -> None:
     action = Action(Step.update_user, "ayse.cicek", (("telephoneNumber", "2199"),))
     assert str(action) == "update user ayse.cicek (telephoneNumber=2199)"
+
+
+def test_an_account_is_renamed_when_its_owner_changed_username(estate_data: EstateData) -> None:
+    estate_data.edit("directory/usernames.yaml", setter("usernames", "1005", value="ayse.yilmaz"))
+    estate_data.edit("directory/usernames.yaml", setter("retired", value={"ayse.cicek": "1005"}))
+    actions = plan_directory(desired_directory(load_estate(estate_data.root)), DESIRED)
+    assert actions == [
+        Action(
+            Step.rename_user,
+            "ayse.cicek",
+            (("username", "ayse.yilmaz"), ("alias", "ayse.cicek@kayapinar.bel.tr")),
+        ),
+        Action(Step.update_user, "ayse.yilmaz", (("mail", "ayse.yilmaz@kayapinar.bel.tr"),)),
+    ]
+
+
+def test_a_username_changed_by_hand_without_retiring_the_old_one_is_refused(
+    estate_data: EstateData,
+) -> None:
+    estate_data.edit("directory/usernames.yaml", setter("usernames", "1005", value="ayse.yilmaz"))
+    with pytest.raises(DirectoryRefused, match=r"bimkit usernames rename 1005 ayse\.yilmaz"):
+        plan_directory(desired_directory(load_estate(estate_data.root)), DESIRED)
+
+
+def test_a_namesake_added_before_recording_never_takes_an_existing_account(
+    estate_data: EstateData,
+) -> None:
+    """The defect: by username, 0999 would have been handed 1004's account and password."""
+    estate_data.edit(
+        "directory/usernames.yaml",
+        lambda d: [d["usernames"].pop(key) for key in ("1004", "1202")],
+    )
+    newcomer = {"id": "0999", "given_name": "Mehmet", "family_name": "Yılmaz",
+                "department": "zabita"}  # fmt: skip
+    estate_data.edit("directory/people.yaml", lambda d: d["people"].insert(0, newcomer))
+    estate = load_estate(estate_data.root)
+    assert estate.new_usernames["0999"] == "mehmet.yilmaz"
+    with pytest.raises(DirectoryRefused) as refused:
+        plan_directory(desired_directory(estate), DESIRED)
+    message = str(refused.value)
+    assert "`mehmet.yilmaz` is the account of 1004, not of 0999" in message
+    assert "bimkit usernames --record" in message
+
+
+def test_creating_an_unrecorded_username_is_refused_naming_the_person(
+    estate_data: EstateData,
+) -> None:
+    newcomer = {"id": "2001", "given_name": "Rojin", "family_name": "Aksoy",
+                "department": "zabita"}  # fmt: skip
+    estate_data.edit("directory/people.yaml", lambda d: d["people"].append(newcomer))
+    with pytest.raises(DirectoryRefused, match=r"Rojin Aksoy \(2001\).*bimkit usernames --record"):
+        plan_directory(desired_directory(load_estate(estate_data.root)), DESIRED)
+
+
+def test_an_account_is_found_by_its_personnel_id_not_its_name() -> None:
+    """An account the DC holds under another name is still its owner's: no new one."""
+    ayse = DESIRED.users["ayse.cicek"]
+    moved = dataclasses.replace(ayse, username="a.cicek")
+    users = {name: u for name, u in DESIRED.users.items() if name != "ayse.cicek"}
+    current = dataclasses.replace(DESIRED, users={**users, "a.cicek": moved})
+    with pytest.raises(DirectoryRefused, match=r"account of 1005 is `a.cicek`.*not retired"):
+        plan_directory(DESIRED, current)
+
+
+def test_two_accounts_with_one_personnel_id_are_refused() -> None:
+    twin = dataclasses.replace(DESIRED.users["ayse.cicek"], username="ayse.cicek2")
+    current = dataclasses.replace(DESIRED, users={**DESIRED.users, "ayse.cicek2": twin})
+    with pytest.raises(DirectoryRefused, match=r"both carry employeeID 1005"):
+        plan_directory(DESIRED, current)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import shlex
 import subprocess
+from pathlib import Path
 
 from bimkit.directory import desired_directory
 from bimkit.inventory import plan_inventory
@@ -17,11 +18,13 @@ from roles.domain_controller.plan import (
     PASSWORD_FILE,
     PASSWORD_SETTINGS,
     SAM_LDB,
+    SMB_CONF,
     SYSVOL,
     SYSVOL_SYNC,
     SYSVOL_SYNC_MINUTES,
     chrony_dc_conf,
     dns_forwarder_line,
+    forwarders_command,
     idmap_import_commands,
     join_command,
     krb5_conf,
@@ -162,6 +165,32 @@ def test_dcs_serve_signed_time_to_the_estate() -> None:
     conf = chrony_dc_conf(DATA["dc2"])
     assert "\nallow 10.21.0.0/16\n" in conf
     assert f"\nntpsigndsocket {NTP_SIGND_SOCKET}\n" in conf
+
+
+SMB_CONF_TEXT = (
+    "# Global parameters\n[global]\n\tdns forwarder = 195.175.39.39\n\tnetbios name = DC1\n"
+    "\trealm = AD.KAYAPINAR.BEL.TR\n\n[sysvol]\n\tpath = /var/lib/samba/sysvol\n"
+)
+
+
+def run_forwarders_command(tmp_path: Path, line: str | None) -> str:
+    """The command as the shell on a DC runs it, against a copy of smb.conf."""
+    conf = tmp_path / "smb.conf"
+    conf.write_text(SMB_CONF_TEXT)
+    command = forwarders_command(line).replace(SMB_CONF, shlex.quote(str(conf)))
+    subprocess.run(["sh", "-c", command], check=True)
+    return conf.read_text()
+
+
+def test_changed_forwarders_replace_the_old_line_under_global(tmp_path: Path) -> None:
+    line = dns_forwarder_line({"dns_forwarders": ["9.9.9.9", "1.1.1.1"]})
+    edited = run_forwarders_command(tmp_path, line)
+    assert edited == SMB_CONF_TEXT.replace("195.175.39.39", "9.9.9.9 1.1.1.1")
+
+
+def test_no_forwarders_removes_the_line(tmp_path: Path) -> None:
+    edited = run_forwarders_command(tmp_path, None)
+    assert edited == SMB_CONF_TEXT.replace("\tdns forwarder = 195.175.39.39\n", "")
 
 
 def test_dns_forwarder_line_follows_the_data() -> None:
