@@ -34,7 +34,7 @@ def secret_file(secret: str, path: str) -> Generator[Any, None, None]:
     folder = posixpath.dirname(path)
     if host.get_fact(Directory, path=folder) is None:
         yield StringCommand("install", "-d", "-m", "700", "-o", "root", "-g", "root", folder)
-    yield from _private_upload(path, value, "root", "600", f"secret `{secret}` is in place")
+    yield from private_upload(path, value, "root", "600", f"secret `{secret}` is in place")
 
 
 @operation()
@@ -76,13 +76,16 @@ def private_file(
     mode there, then moved into place, so it is never readable by others,
     not even for a moment.
     """
-    yield from _private_upload(path, content, group, mode, f"{path} is in place")
+    yield from private_upload(path, content, group, mode, f"{path} is in place")
 
 
-def _private_upload(
+def private_upload(
     path: str, content: str, group: str, mode: str, in_place: str
 ) -> Generator[Any, None, None]:
-    """Upload into a root-only staging folder, set owner and mode there, move into place."""
+    """Upload into a root-only staging folder, set owner and mode there, move into place.
+
+    For operations that write private files; `in_place` is the no-op message.
+    """
     wanted = hashlib.sha256(content.encode()).hexdigest()
     current = host.get_fact(File, path=path)
     if (

@@ -23,6 +23,7 @@ from pyinfra.context import host
 from pyinfra.operations import apt, files, systemd
 
 from bimkit.settings import SecretSpec, load_secrets, secret_key
+from roles.dr_repository.operations import htpasswd_file
 from roles.dr_repository.plan import (
     ADMIN_HTPASSWD,
     CERTIFICATE,
@@ -119,10 +120,10 @@ def rest_server(plan: RestServerPlan) -> None:
             dest=CERTIFICATE,
             mode="644",
         ),
-        private_file(
+        htpasswd_file(
             name=f"One append-only credential per protected host ({HTPASSWD})",
             path=HTPASSWD,
-            content=plan.htpasswd,
+            credentials=plan.credentials,
             group=SERVICE_USER,
         ),
         files.put(
@@ -143,10 +144,10 @@ def rest_server(plan: RestServerPlan) -> None:
 
 def admin_instance(plan: RestServerPlan, units: Mapping[str, Any]) -> None:
     """A loopback-only instance that may delete, for retention and checks."""
-    admin_htpasswd = private_file(
+    admin_htpasswd = htpasswd_file(
         name=f"Admin credential ({ADMIN_HTPASSWD})",
         path=ADMIN_HTPASSWD,
-        content=plan.admin_htpasswd,
+        credentials=plan.admin_credentials,
         group=SERVICE_USER,
     )
     for protected, url in plan.admin_urls.items():

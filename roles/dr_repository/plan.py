@@ -56,7 +56,6 @@ JOBS = {
 }
 SERVICE_USER = "restic-rest-server"
 BCRYPT_ROUNDS = 10
-_BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def rest_server_defaults(log: str | None = None) -> str:
@@ -71,30 +70,38 @@ def rest_server_defaults(log: str | None = None) -> str:
     )
 
 
-def _bcrypt_salt(user: str, password: str) -> bytes:
-    """A salt derived from the credential, so the same password hashes the same on every run.
+def htpasswd(credentials: Mapping[str, str], current: str = "") -> str:
+    """`user:bcrypt` lines for rest-server, one per credential, in name order.
 
-    The file then changes only when a credential does; a random salt would
-    rewrite it (and restart the server) on every deploy.
+    + credentials: user -> password
+    + current: the file as the host has it; a line whose hash still matches its
+      password is kept as it is, so the file changes only when a credential does
+
+    A new or changed password gets a random salt: a salt derived from the
+    password would let one SHA-256 test a guess, cancelling bcrypt's cost.
     """
-    digest = hashlib.sha256(f"bimkit htpasswd\0{user}\0{password}".encode()).digest()
-    standard = base64.b64encode(digest[:16]).decode()
-    translated = standard.translate(
-        str.maketrans(
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-            _BCRYPT_ALPHABET,
-        )
-    )
-    return f"$2b${BCRYPT_ROUNDS:02d}${translated[:22]}".encode()
-
-
-def htpasswd(credentials: Mapping[str, str]) -> str:
-    """`user:bcrypt` lines for rest-server, one per protected host, in name order."""
-    lines = [
-        f"{user}:{bcrypt.hashpw(password.encode(), _bcrypt_salt(user, password)).decode()}"
-        for user, password in sorted(credentials.items())
-    ]
+    hashes = dict(line.split(":", 1) for line in current.splitlines() if ":" in line)
+    lines = []
+    for user, password in sorted(credentials.items()):
+        known = hashes.get(user, "").encode()
+        weak = known[7:29] == _derived_salt(user, password)
+        if weak or not (known and bcrypt.checkpw(password.encode(), known)):
+            known = bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS))
+        lines.append(f"{user}:{known.decode()}")
     return "\n".join(lines) + "\n"
+
+
+def _derived_salt(user: str, password: str) -> bytes:
+    """The salt bimkit derived from the credential before 2026-12: lines with it are rehashed."""
+    digest = hashlib.sha256(f"bimkit htpasswd\0{user}\0{password}".encode()).digest()
+    return base64.b64encode(digest[:16]).decode().translate(_TO_BCRYPT)[:22].encode()
+
+
+_TO_BCRYPT = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+    "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+)
+"""Standard base64 digits to bcrypt's."""
 
 
 @dataclass(frozen=True)
@@ -102,8 +109,9 @@ class RestServerPlan:
     """The rest-server the hosts write to, and its loopback admin instance."""
 
     defaults: str
-    htpasswd: str
-    admin_htpasswd: str
+    credentials: Mapping[str, str]
+    """host -> its password (rest-server's htpasswd, hashed on the host's side)."""
+    admin_credentials: Mapping[str, str]
     tls: ServerTls
     admin_urls: Mapping[str, str]
     """host -> the admin instance's URL of its repository, with the admin credential."""
@@ -189,8 +197,8 @@ def plan_rest_server(
     )
     return RestServerPlan(
         defaults=rest_server_defaults(),
-        htpasswd=htpasswd(credentials),
-        admin_htpasswd=htpasswd({ADMIN_USER: admin}),
+        credentials=credentials,
+        admin_credentials={ADMIN_USER: admin},
         tls=tls,
         admin_urls={host: admin_url(host, admin) for host in hosts},
     )

@@ -21,7 +21,13 @@ from roles.backup_agent.plan import (
     repository_url,
 )
 from roles.domain_controller.plan import AD_BACKUP_HOOK
-from roles.dr_repository.plan import ADMIN_PORT, htpasswd, plan_repository, secret_names
+from roles.dr_repository.plan import (
+    ADMIN_PORT,
+    _derived_salt,
+    htpasswd,
+    plan_repository,
+    secret_names,
+)
 from tests.conftest import REPO
 
 DATA = {
@@ -59,12 +65,25 @@ def test_rest_server_is_append_only_private_and_tls() -> None:
     assert plan.hosts == ("dc1", "fs1", "log1", "pbx1")
 
 
-def test_each_host_has_its_own_credential_and_hashes_are_stable() -> None:
+def test_each_host_has_its_own_credential_with_a_random_salt() -> None:
     lines = dict(line.split(":", 1) for line in htpasswd({"dc1": "a", "fs1": "b"}).splitlines())
     assert bcrypt.checkpw(b"a", lines["dc1"].encode())
     assert not bcrypt.checkpw(b"b", lines["dc1"].encode())
-    assert htpasswd({"dc1": "a"}) == htpasswd({"dc1": "a"})
-    assert htpasswd({"dc1": "a"}) != htpasswd({"dc1": "c"})
+    # Random salts: the same password never hashes the same twice, and the salt
+    # is not derived from the password (which one SHA-256 per guess would test).
+    assert htpasswd({"dc1": "a"}) != htpasswd({"dc1": "a"})
+    salts = {htpasswd({"dc1": "a"}).split("$")[3][:22] for _ in range(3)}
+    assert len(salts) == 3
+
+
+def test_htpasswd_keeps_lines_whose_password_still_matches() -> None:
+    current = htpasswd({"dc1": "a", "fs1": "b", "eski": "c"})
+    again = htpasswd({"dc1": "a", "fs1": "b"}, current)
+    assert again == "".join(line + "\n" for line in current.splitlines() if line[:4] != "eski")
+    changed = dict(line.split(":", 1) for line in htpasswd({"dc1": "a", "fs1": "x"}, current)
+                   .splitlines())  # fmt: skip
+    assert changed["dc1"] == dict(line.split(":", 1) for line in current.splitlines())["dc1"]
+    assert bcrypt.checkpw(b"x", changed["fs1"].encode())
 
 
 def test_the_admin_instance_is_loopback_only_and_its_credential_stays_out_of_units() -> None:
@@ -132,3 +151,11 @@ def test_with_s3_the_dr_host_runs_only_the_jobs_with_the_admin_key() -> None:
     repository = dr_tool().repository(config, "fs1")
     assert repository.url == "s3:https://10.21.33.30:9000/kayapinar-dr/fs1"
     assert repository.repository_file is None
+
+
+def test_a_line_with_the_salt_bimkit_once_derived_from_the_password_is_rehashed() -> None:
+    salt = _derived_salt("dc1", "a")
+    weak = bcrypt.hashpw(b"a", b"$2b$10$" + salt).decode()
+    rewritten = htpasswd({"dc1": "a"}, f"dc1:{weak}\n")
+    assert rewritten != f"dc1:{weak}\n"
+    assert bcrypt.checkpw(b"a", rewritten.split(":", 1)[1].strip().encode())
