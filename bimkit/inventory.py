@@ -8,9 +8,12 @@ estate and never a secret; secrets are read on the control machine by
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from bimkit.directory import desired_directory, directory_state
+from bimkit.hostkeys import known_hosts_path, recorded_keys
+from bimkit.lab.state import LabPaths, lab_enabled
 from bimkit.model.addressing import reverse_zones
 from bimkit.model.estate import Estate, PlacedHost
 from bimkit.model.schema import OsFamily, Role
@@ -137,6 +140,40 @@ def drill_data(estate: Estate, dr_host: PlacedHost) -> dict[str, Any]:
         "municipality": config.municipality,
         "notify": config.backup_notify.model_dump(),
     }
+
+
+def estate_inventory(estate: Estate) -> dict[str, list[HostEntry]]:
+    """The inventory every deploy and command uses: `inventory.py` and `bimkit.remote`.
+
+    With BIMKIT_LAB, the lab's running machines with the lab's key; else the
+    estate's hosts, each reached over SSH only if its key is the one pinned
+    in the known_hosts file beside the data (`bimkit hostkeys scan`).
+    """
+    groups = plan_inventory(estate)
+    if lab_enabled():
+        from bimkit.lab.inventory import lab_groups  # the lab imports this module
+
+        return lab_groups(groups, LabPaths.from_env())
+    return pin_host_keys(groups, known_hosts_path(estate))
+
+
+def pin_host_keys(
+    groups: dict[str, list[HostEntry]], known_hosts: Path
+) -> dict[str, list[HostEntry]]:
+    """Every SSH host's data with strict host key checking against `known_hosts`."""
+    pinned = {"ssh_known_hosts_file": str(known_hosts), "ssh_strict_host_key_checking": "yes"}
+    return {
+        group: [
+            (name, {**data, **pinned} if "ssh_hostname" in data else data) for name, data in entries
+        ]
+        for group, entries in groups.items()
+    }
+
+
+def unpinned_hosts(estate: Estate) -> list[str]:
+    """SSH hosts with no key in the known_hosts file beside the data."""
+    recorded = recorded_keys(known_hosts_path(estate))
+    return sorted(h.name for h in estate.hosts.values() if h.os.is_linux and h.name not in recorded)
 
 
 def plan_inventory(estate: Estate) -> dict[str, list[HostEntry]]:

@@ -6,7 +6,6 @@ the same inventory (the lab's when BIMKIT_LAB is set), in parallel.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -23,19 +22,7 @@ from pyinfra.api.inventory import Inventory
 from pyinfra.api.state import State
 from pyinfra.context import ctx_host, ctx_state
 
-from bimkit.inventory import HostEntry, plan_inventory
-from bimkit.model.estate import Estate
-
-
-def estate_inventory(estate: Estate) -> dict[str, list[HostEntry]]:
-    """The inventory groups deploys see: the lab's machines when BIMKIT_LAB is set."""
-    groups = plan_inventory(estate)
-    if os.environ.get("BIMKIT_LAB"):
-        from bimkit.lab.inventory import lab_groups
-        from bimkit.lab.state import LabPaths
-
-        groups = lab_groups(groups, LabPaths.from_env())
-    return groups
+from bimkit.inventory import HostEntry
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from pydantic_settings import (
 )
 
 from bimkit.errors import SecretsError
+from bimkit.lab.state import LabPaths, lab_enabled
 from bimkit.model.estate import Estate
 from bimkit.model.schema import Role
 
@@ -110,9 +111,7 @@ def secrets_dir() -> Path:
     """BIMKIT_SECRETS_DIR; else, with BIMKIT_LAB set, the lab's own; else /etc/bimkit/secrets."""
     if os.environ.get("BIMKIT_SECRETS_DIR"):
         return Path(os.environ["BIMKIT_SECRETS_DIR"])
-    if os.environ.get("BIMKIT_LAB"):
-        from bimkit.lab.state import LabPaths
-
+    if lab_enabled():
         return LabPaths.from_env().secrets
     return DEFAULT_SECRETS_DIR
 

@@ -8,7 +8,7 @@ import sys
 import typer
 from rich.text import Text
 
-from bimkit.cli import dc, dr, estate, lab, secrets, site
+from bimkit.cli import dc, dr, estate, hostkeys, lab, secrets, site
 from bimkit.cli.output import DataOption, stderr
 from bimkit.errors import BimkitError
 
@@ -31,6 +31,7 @@ def _options(data: DataOption = None) -> None:
 
 estate.register(app)
 app.add_typer(secrets.app, name="secrets")
+app.add_typer(hostkeys.app, name="hostkeys")
 app.add_typer(lab.app, name="lab")
 app.add_typer(dc.app, name="dc")
 app.add_typer(dr.app, name="dr")

@@ -10,9 +10,9 @@ from rich.table import Table
 
 from bimkit import dc_health
 from bimkit.cli.output import DataOption, console, load
-from bimkit.inventory import site_group
+from bimkit.inventory import estate_inventory, site_group
 from bimkit.model.estate import Estate
-from bimkit.remote import connected, estate_inventory
+from bimkit.remote import connected
 from roles.domain_controller.facts import DatabaseCheck, FsmoRoles, ReplicationStatus, SrvRecords
 
 app = typer.Typer(help="Domain controllers.", no_args_is_help=True)

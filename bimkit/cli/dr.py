@@ -18,8 +18,9 @@ from rich.table import Table
 from bimkit.cli.output import DataOption, console, load, stderr
 from bimkit.dr import s3
 from bimkit.errors import BimkitError
+from bimkit.inventory import estate_inventory
 from bimkit.model.estate import Estate
-from bimkit.remote import CommandResult, connected, estate_inventory
+from bimkit.remote import CommandResult, connected
 from bimkit.settings import SecretSpec, load_secrets
 from roles.backup_agent.plan import AGENT
 from roles.dr_drill.plan import DRILL_TOOL

@@ -10,6 +10,11 @@ from pathlib import Path
 from bimkit.files import write_atomically
 
 
+def lab_enabled() -> bool:
+    """BIMKIT_LAB: commands and deploys work on the lab's machines (read here only)."""
+    return bool(os.environ.get("BIMKIT_LAB"))
+
+
 @dataclass(frozen=True)
 class LabPaths:
     """The lab's folders: machines and state under `root`, images and packages under `cache`."""

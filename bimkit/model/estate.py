@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
 
 from bimkit.model.schema import (
     BackupPolicy,
@@ -110,6 +111,8 @@ class Estate:
     """Usernames given up by a rename: username -> person id (never handed out again)."""
     new_usernames: dict[str, str] = field(default_factory=dict)
     """Usernames assigned in this load and not yet recorded in `directory/usernames.yaml`."""
+    data_root: Path | None = None
+    """The folder the data was read from (beside it: the pinned SSH host keys)."""
 
     def hosts_with(self, role: Role) -> list[PlacedHost]:
         return [host for host in self.hosts.values() if host.has(role)]

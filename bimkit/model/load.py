@@ -243,6 +243,7 @@ def load_estate(root: Path) -> Estate:
         recorded_usernames=directory.registry,
         retired_usernames=directory.retired,
         new_usernames=directory.assignment.new,
+        data_root=root,
     )
 
 
