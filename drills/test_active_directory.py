@@ -14,13 +14,19 @@ from __future__ import annotations
 
 import json
 import re
+from shlex import quote
 
 import pytest
 
 with open("/drill/run/params.json", encoding="utf-8") as params:
     PARAMS = json.load(params)
-LDAP = f"ldap://{PARAMS['address']}"
-AS_DRILL_USER = f"PASSWD_FILE={PARAMS['password_file']} "
+# Every value from params.json reaches the shell quoted.
+LDAP = quote(f"ldap://{PARAMS['address']}")
+USER = quote(PARAMS["user"])
+BASE_DN = quote(PARAMS["base_dn"])
+REALM = PARAMS["realm"].upper()
+AS_DRILL_USER = f"PASSWD_FILE={quote(PARAMS['password_file'])} "
+KRB5 = f"KRB5_CONFIG={quote(PARAMS['krb5_conf'])} KRB5CCNAME=FILE:/tmp/drill-ccache"
 NOT_DRILL_USER = f"(!(sAMAccountName={PARAMS['user']}))"
 
 
@@ -33,8 +39,7 @@ def manifest():
 def ldap_count(host, expression):
     """Entries (not referrals) under the domain, searched over LDAP as the drill account."""
     result = host.run(
-        f"{AS_DRILL_USER}ldbsearch -H {LDAP} -U {PARAMS['user']} -b {PARAMS['base_dn']} "
-        f"'{expression}' dn"
+        f"{AS_DRILL_USER}ldbsearch -H {LDAP} -U {USER} -b {BASE_DN} {quote(expression)} dn"
     )
     assert result.rc == 0, f"ldbsearch over LDAP failed: {result.stderr.strip()}"
     found = re.search(r"^# (\d+) entries", result.stdout, re.M)
@@ -50,8 +55,9 @@ def test_backup_file(host, manifest):
 
 
 def test_ldap_bind(host):
-    result = host.run(f"{AS_DRILL_USER}ldbsearch -H {LDAP} -U {PARAMS['user']} -s base -b '' "
-                      "defaultNamingContext")  # fmt: skip
+    result = host.run(
+        f"{AS_DRILL_USER}ldbsearch -H {LDAP} -U {USER} -s base -b '' defaultNamingContext"
+    )
     assert result.rc == 0, f"LDAP bind as {PARAMS['user']} failed: {result.stderr.strip()}"
     assert "defaultNamingContext: DC=" in result.stdout
 
@@ -66,8 +72,8 @@ def test_object_counts(host, manifest):
         "ous": ldap_count(host, "(objectClass=organizationalUnit)"),
     }
     assert found == {name: expected[name] for name in found}
-    zones = host.run(f"ldbsearch -H {PARAMS['dc_dir']}/private/sam.ldb --cross-ncs "
-                     "'(objectClass=dnsZone)' name")  # fmt: skip
+    sam = quote(f"{PARAMS['dc_dir']}/private/sam.ldb")
+    zones = host.run(f"ldbsearch -H {sam} --cross-ncs '(objectClass=dnsZone)' name")
     names = set(re.findall(r"^name: (.+)$", zones.stdout, re.M)) - {
         "RootDNSServers",
         "..TrustAnchors",
@@ -76,25 +82,24 @@ def test_object_counts(host, manifest):
 
 
 def test_kerberos(host):
+    principal = quote(f"{PARAMS['user']}@{REALM}")
     result = host.run(
-        f"KRB5_CONFIG={PARAMS['krb5_conf']} KRB5CCNAME=FILE:/tmp/drill-ccache "
-        f"kinit {PARAMS['user']}@{PARAMS['realm'].upper()} < {PARAMS['password_file']} "
-        f"&& KRB5_CONFIG={PARAMS['krb5_conf']} KRB5CCNAME=FILE:/tmp/drill-ccache klist"
+        f"{KRB5} kinit {principal} < {quote(PARAMS['password_file'])} && {KRB5} klist"
     )
     assert result.rc == 0, f"kinit failed: {result.stderr.strip()}"
-    assert f"krbtgt/{PARAMS['realm'].upper()}@{PARAMS['realm'].upper()}" in result.stdout
+    assert f"krbtgt/{REALM}@{REALM}" in result.stdout
 
 
 @pytest.mark.parametrize("record", ["_ldap._tcp", "_kerberos._tcp", "_kerberos._udp"])
 def test_dns_srv(host, record):
-    query = f"host -t SRV {record}.{PARAMS['realm']} {PARAMS['address']}"
+    query = f"host -t SRV {quote(record + '.' + PARAMS['realm'])} {quote(PARAMS['address'])}"
     # samba_dnsupdate has just registered the DC; give the DNS server a moment.
     result = host.run(f"for i in $(seq 1 20); do {query} && exit 0; sleep 1; done; exit 1")
     assert result.rc == 0 and "has SRV record" in result.stdout, result.stdout[-300:]
 
 
 def test_dbcheck(host):
-    result = host.run(f"samba-tool dbcheck --cross-ncs -s {PARAMS['conf']}")
+    result = host.run(f"samba-tool dbcheck --cross-ncs -s {quote(PARAMS['conf'])}")
     assert result.rc == 0, result.stdout[-1500:] + result.stderr[-500:]
     assert re.search(r"Checked \d+ objects \(0 errors\)", result.stdout), result.stdout[-500:]
 

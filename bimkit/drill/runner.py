@@ -154,10 +154,10 @@ def recover_dc(
         Path(config["work_dir"]),
         target.host,
         config["sandbox_address"],
-        {
+        {str(run_dir / "run"): active_directory.RUN_MOUNT},
+        read_only_binds={
             str(restore_dir): active_directory.RESTORE_MOUNT,
             config["specs_dir"]: active_directory.SPECS_MOUNT,
-            str(run_dir / "run"): active_directory.RUN_MOUNT,
         },
     )
     (run_dir / "run").mkdir(parents=True, exist_ok=True)

@@ -43,6 +43,9 @@ class SandboxPlan:
     address: IPv4Interface
     home: Path
     binds: tuple[tuple[str, str], ...]
+    """Writable: the drill's own run folder only."""
+    read_only_binds: tuple[tuple[str, str], ...]
+    """The restored data and the checks: the sandbox may read them, never change them."""
 
 
 def recipe(mirror: str) -> ImageRecipe:
@@ -55,13 +58,20 @@ def recipe(mirror: str) -> ImageRecipe:
     )
 
 
-def plan(work_dir: Path, host: str, address: str, binds: dict[str, str]) -> SandboxPlan:
+def plan(
+    work_dir: Path,
+    host: str,
+    address: str,
+    binds: dict[str, str],
+    read_only_binds: dict[str, str] | None = None,
+) -> SandboxPlan:
     return SandboxPlan(
         name=f"{PREFIX}{host}",
         netns=f"{NETNS_PREFIX}{host}"[:15],
         address=IPv4Interface(address),
         home=work_dir / "sandboxes" / host,
         binds=tuple(sorted(binds.items())),
+        read_only_binds=tuple(sorted((read_only_binds or {}).items())),
     )
 
 
@@ -73,6 +83,7 @@ def spec_of(plan: SandboxPlan, image: Path) -> MachineSpec:
         netns=plan.netns,
         volatile=True,
         binds=plan.binds,
+        read_only_binds=plan.read_only_binds,
     )
 
 

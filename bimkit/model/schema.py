@@ -9,6 +9,7 @@ addresses live in `bimkit.model.addressing` and `bimkit.model.estate`.
 from __future__ import annotations
 
 import re
+import zoneinfo
 from datetime import timedelta
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network
@@ -123,13 +124,112 @@ def parse_host_address(value: Any) -> Any:
 HostAddress = Annotated[IPv4Address | int, BeforeValidator(parse_host_address)]
 
 
+# --- strings that reach shell commands and rendered files -------------------------------
+# Each is validated as what it is; free text may hold anything printable and is
+# quoted (JSON, shlex, HTML escaping) wherever it goes.
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _single_line(text: str) -> str:
+    if _CONTROL.search(text):
+        raise ValueError("must be one line of text (no newline, tab or control character)")
+    return text
+
+
+Text = Annotated[str, AfterValidator(_single_line)]
+"""Free text (titles, names, descriptions): any printable characters, quoted where used."""
+
+_DNS_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+def _dns_name(name: str) -> str:
+    """RFC 1123: dot-separated labels of letters, digits and inner hyphens; 253 at most."""
+    labels = name.split(".")
+    if len(name) > 253 or len(labels) < 2 or not all(_DNS_LABEL.match(x) for x in labels):
+        raise ValueError(
+            f"`{name}` is not a DNS name (labels of letters, digits and inner '-', "
+            "joined by '.', e.g. `ad.kayapinar.bel.tr`)"
+        )
+    return name
+
+
+DnsName = Annotated[str, AfterValidator(_dns_name)]
+
+
+def _server_name(name: str) -> str:
+    """A DNS name or an IPv4 address (an NTP server, an S3 endpoint's host)."""
+    try:
+        IPv4Address(name)
+        return name
+    except ValueError:
+        return _dns_name(name)
+
+
+ServerName = Annotated[str, AfterValidator(_server_name)]
+
+_URL = re.compile(
+    r"^(?P<scheme>https?)://(?P<host>[A-Za-z0-9.-]+)(:(?P<port>\d{1,5}))?"
+    r"(?P<rest>/[A-Za-z0-9._~/%+=&?:@-]*)?$"
+)
+
+
+def _url(url: str) -> str:
+    match = _URL.match(url)
+    if match is None:
+        raise ValueError(
+            f"`{url}` is not an http(s) URL of plain characters (no spaces, quotes, `$`, `;`)"
+        )
+    _server_name(match["host"])
+    return url
+
+
+Url = Annotated[str, AfterValidator(_url)]
+
+_CALENDAR = re.compile(r"^[A-Za-z0-9*,./:~ -]+$")
+
+
+def _calendar(spec: str) -> str:
+    if not _CALENDAR.match(spec):
+        raise ValueError(f"`{spec}` is not a systemd calendar expression, e.g. `*-*-* 01:30`")
+    return spec
+
+
+Calendar = Annotated[str, AfterValidator(_calendar)]
+
+
+def _timezone(name: str) -> str:
+    known = zoneinfo.available_timezones()
+    if not re.fullmatch(r"[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*", name) or (
+        known and name not in known
+    ):
+        raise ValueError(f"`{name}` is not a time zone of the tz database, e.g. `Europe/Istanbul`")
+    return name
+
+
+Timezone = Annotated[str, AfterValidator(_timezone)]
+
+
 def _absolute(path: str) -> str:
-    if not path.startswith("/"):
-        raise ValueError(f"`{path}` is not an absolute path")
+    _single_line(path)
+    if not path.startswith("/") or ".." in path.split("/"):
+        raise ValueError(f"`{path}` is not an absolute path without `..`")
     return path
 
 
 AbsolutePath = Annotated[str, AfterValidator(_absolute)]
+
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+$")
+
+
+def _email(address: str) -> str:
+    if not _EMAIL.match(address):
+        raise ValueError(f"`{address}` is not a mail address")
+    _dns_name(address.split("@", 1)[1])
+    return address
+
+
+Email = Annotated[str, AfterValidator(_email)]
 
 
 # --- estate.yaml ------------------------------------------------------------------------
@@ -158,19 +258,19 @@ class Retention(Strict):
 class BackupPolicy(Strict):
     """How one protected service is backed up, kept and proved restorable."""
 
-    description: str = Field("", description="what the service is, for reports")
+    description: Text = Field("", description="what the service is, for reports")
     paths: list[AbsolutePath] = Field(min_length=1, description="absolute paths backed up")
-    excludes: list[str] = Field(default_factory=list, description="restic exclude patterns")
-    pre_hooks: list[str] = Field(
+    excludes: list[Text] = Field(default_factory=list, description="restic exclude patterns")
+    pre_hooks: list[Text] = Field(
         default_factory=list,
         description="commands run before the backup (application-consistent dumps)",
     )
-    post_hooks: list[str] = Field(default_factory=list, description="commands run afterwards")
-    schedule: str = Field("*-*-* 01:00", description="systemd OnCalendar expression")
+    post_hooks: list[Text] = Field(default_factory=list, description="commands run afterwards")
+    schedule: Calendar = Field("*-*-* 01:00", description="systemd OnCalendar expression")
     retention: Retention = Field(default_factory=Retention, description="what forget keeps")
     rpo: Duration = Field(description="recovery point objective: the oldest acceptable backup")
     rto: Duration = Field(description="recovery time objective: restore to verified service")
-    verify: list[str] = Field(
+    verify: list[Name] = Field(
         default_factory=list, description="checks the restore drill runs on the restored copy"
     )
 
@@ -195,11 +295,13 @@ class PasswordPolicy(Strict):
 class S3Repository(Strict):
     """The S3 bucket at the DR site, when `dr_repository` is `s3` (MinIO or any S3 API)."""
 
-    endpoint: str = Field(description="S3 API URL, e.g. https://10.21.33.30:9000")
+    endpoint: Url = Field(description="S3 API URL, e.g. https://10.21.33.30:9000")
     bucket: str = Field(
         pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", description="bucket holding the repositories"
     )
-    region: str = Field("us-east-1", description="region name the server expects")
+    region: str = Field(
+        "us-east-1", pattern=r"^[a-z0-9-]{1,32}$", description="region name the server expects"
+    )
     lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
         "GOVERNANCE", description="object-lock mode; COMPLIANCE cannot be lifted by anyone"
     )
@@ -211,20 +313,22 @@ class S3Repository(Strict):
 class BackupNotify(Strict):
     """Who hears about a failed backup. Any of these, or none (the journal only)."""
 
-    command: str | None = Field(
+    command: Text | None = Field(
         None, description="shell command; gets the message on stdin, BIMKIT_HOST/SERVICE set"
     )
-    webhook: str | None = Field(None, description="URL that receives a JSON POST")
-    mail_to: str | None = Field(None, description="address mailed with `mail` (needs an MTA)")
+    webhook: Url | None = Field(None, description="URL that receives a JSON POST")
+    mail_to: Email | None = Field(None, description="address mailed with `mail` (needs an MTA)")
 
 
 class EstateConfig(Strict):
     """`estate.yaml`: what holds for the whole municipality."""
 
-    municipality: str = Field(description="official name, e.g. `Kayapınar Belediyesi`")
-    province: str = Field(description="province (il), e.g. `Diyarbakır`")
-    domain: str = Field(description="public DNS domain, e.g. `kayapinar.bel.tr`")
-    realm: str = Field(description="Active Directory realm (DNS name), e.g. `ad.kayapinar.bel.tr`")
+    municipality: Text = Field(description="official name, e.g. `Kayapınar Belediyesi`")
+    province: Text = Field(description="province (il), e.g. `Diyarbakır`")
+    domain: DnsName = Field(description="public DNS domain, e.g. `kayapinar.bel.tr`")
+    realm: DnsName = Field(
+        description="Active Directory realm (DNS name), e.g. `ad.kayapinar.bel.tr`"
+    )
     netbios_domain: str = Field(
         pattern=r"^[A-Z0-9][A-Z0-9-]{0,14}$", description="NetBIOS domain, e.g. `KAYAPINAR`"
     )
@@ -237,12 +341,12 @@ class EstateConfig(Strict):
     dr_repository: Literal["rest-server", "s3"] = Field(
         "rest-server", description="backup storage at the DR site: restic rest-server or S3"
     )
-    timezone: str = Field("Europe/Istanbul", description="tz database name for every host")
-    ntp_upstream: list[str] = Field(
+    timezone: Timezone = Field("Europe/Istanbul", description="tz database name for every host")
+    ntp_upstream: list[ServerName] = Field(
         default_factory=lambda: ["0.tr.pool.ntp.org", "1.tr.pool.ntp.org"],
         description="public NTP servers the domain controllers follow",
     )
-    apt_proxy: str | None = Field(
+    apt_proxy: Url | None = Field(
         None, description="HTTP proxy for apt on every Linux host, e.g. http://10.21.17.5:3142"
     )
     dns_forwarders: list[IPv4Address] = Field(
@@ -316,7 +420,7 @@ class Phone(Strict):
     name: Name = Field(description="phone name, unique in the estate, e.g. `zabita-tel01`")
     extension: int = Field(ge=100, le=99999, description="its extension, in the site's range")
     mac: MacAddress | None = Field(None, description="hardware address, for provisioning")
-    description: str = Field("", description="where it stands, who uses it")
+    description: Text = Field("", description="where it stands, who uses it")
 
 
 class Host(Strict):
@@ -339,7 +443,7 @@ class Host(Strict):
         description="extra services on this host to protect (roles add their own)",
     )
     ports: list[PortRange] = Field(default_factory=list, description="switches only: the port plan")
-    description: str = Field("", description="free text for the admins")
+    description: Text = Field("", description="free text for the admins")
 
 
 class SiteFile(Strict):
@@ -347,8 +451,8 @@ class SiteFile(Strict):
 
     name: Name = Field(description="short name, equal to the file name")
     number: int = Field(ge=0, description="picks the site's address block inside the supernet")
-    title: str = Field(description="the building's name, e.g. `Zabıta Müdürlüğü`")
-    address: str = Field("", description="postal address")
+    title: Text = Field(description="the building's name, e.g. `Zabıta Müdürlüğü`")
+    address: Text = Field("", description="postal address")
     vlans: list[VlanSpec] = Field(min_length=1, description="VLANs present at the site")
     hosts: list[Host] = Field(default_factory=list, description="machines and devices")
     extensions: ExtensionRange | None = Field(None, description="the site's extension range")
@@ -362,7 +466,7 @@ class Department(Strict):
     """A müdürlük or one of its units."""
 
     id: Name = Field(description="stable short id")
-    name: str = Field(description="official Turkish name")
+    name: Text = Field(description="official Turkish name")
     parent: Name | None = Field(None, description="the müdürlük a unit belongs to")
 
 
@@ -374,7 +478,7 @@ class Group(Strict):
     """A security group that is not a department, e.g. `bim-admins`."""
 
     name: Name = Field(description="group name in AD and on Linux hosts")
-    description: str = Field("", description="what membership grants")
+    description: Text = Field("", description="what membership grants")
 
 
 class GroupsFile(Strict):
@@ -389,10 +493,10 @@ class Person(Strict):
     """One member of staff: drives their account, phone, voicemail and queues."""
 
     id: PersonId = Field(description="stable personnel id (sicil no); never reused")
-    given_name: str = Field(min_length=1, description="given name(s), Turkish letters intact")
-    family_name: str = Field(min_length=1, description="family name, Turkish letters intact")
+    given_name: Text = Field(min_length=1, description="given name(s), Turkish letters intact")
+    family_name: Text = Field(min_length=1, description="family name, Turkish letters intact")
     department: Name = Field(description="id of their department or unit")
-    title: str = Field("", description="job title (unvan)")
+    title: Text = Field("", description="job title (unvan)")
     username: Username | None = Field(None, description="explicit username (default: derived)")
     extension: int | None = Field(None, ge=100, le=99999, description="phone extension")
     phone_mac: MacAddress | None = Field(None, description="MAC of their IP phone")

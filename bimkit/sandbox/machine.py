@@ -48,6 +48,7 @@ class MachineSpec:
     + volatile: keep the machine's writes in a tmpfs, gone when it stops; needed
       where `home` is itself on overlayfs (a machine inside a lab machine)
     + binds: (folder here, path inside) pairs bind-mounted into the machine
+    + read_only_binds: the same, mounted read-only (restored data, checks)
     """
 
     name: str
@@ -58,6 +59,7 @@ class MachineSpec:
     authorized_keys: tuple[str, ...] = ()
     volatile: bool = False
     binds: tuple[tuple[str, str], ...] = ()
+    read_only_binds: tuple[tuple[str, str], ...] = ()
 
     @property
     def layers(self) -> Path:
@@ -95,6 +97,7 @@ def nspawn_argv(spec: MachineSpec) -> list[str]:
         f"--network-namespace-path=/run/netns/{spec.netns}" if spec.netns else "--private-network"
     )
     argv += [f"--bind={outside}:{inside}" for outside, inside in spec.binds]
+    argv += [f"--bind-ro={outside}:{inside}" for outside, inside in spec.read_only_binds]
     if spec.nested:
         # All capabilities but those over the box's own clock and kernel: with
         # CAP_SYS_TIME a machine setting its time zone can warp the host clock.

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from bimkit.drill import active_directory, plan, report
+from bimkit.drill import active_directory, plan, report, sandbox
 from bimkit.inventory import plan_inventory
 from bimkit.model.load import load_estate
+from bimkit.sandbox import machine
 from roles.dr_drill.plan import SCHEDULE, drill_config, drill_units
 from tests.conftest import REPO
 
@@ -157,3 +158,16 @@ def test_a_failed_samba_tool_is_reported_by_its_own_error_line() -> None:
         "ERROR(<class 'x'>): uncaught exception - boom"
     )
     assert active_directory.tool_error("one\ntwo\nthree\nfour") == "two / three / four"
+
+
+def test_the_sandbox_may_read_the_restored_data_and_checks_but_write_only_its_run_folder() -> None:
+    box = sandbox.plan(
+        Path("/var/lib/bimkit/drill"),
+        "dc1",
+        "192.0.2.10/24",
+        {"/w/run": active_directory.RUN_MOUNT},
+        read_only_binds={"/w/restore": active_directory.RESTORE_MOUNT, "/specs": "/drill/specs"},
+    )
+    argv = machine.nspawn_argv(sandbox.spec_of(box, Path("/img")))
+    assert "--bind-ro=/w/restore:/restore" in argv and "--bind-ro=/specs:/drill/specs" in argv
+    assert [a for a in argv if a.startswith("--bind=")] == ["--bind=/w/run:/drill/run"]
