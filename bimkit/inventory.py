@@ -124,6 +124,7 @@ def drill_data(estate: Estate, dr_host: PlacedHost) -> dict[str, Any]:
             service: {
                 "paths": [str(path) for path in config.backup_policies[service].paths],
                 "verify": list(config.backup_policies[service].verify),
+                "allow_empty": config.backup_policies[service].allow_empty,
                 "rpo_seconds": int(config.backup_policies[service].rpo.total_seconds()),
                 "rto_seconds": int(config.backup_policies[service].rto.total_seconds()),
             }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -22,6 +23,15 @@ def run_tool(
     return subprocess.run(
         argv, cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def assert_golden(golden: Path, text: str) -> None:
+    """`text` equals the golden file. With BIMKIT_UPDATE_GOLDEN=1 the file is rewritten and
+    the test fails, so that an update never passes by comparing a file with itself."""
+    if os.environ.get("BIMKIT_UPDATE_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+        pytest.fail(f"{golden} rewritten; review its diff, then run without BIMKIT_UPDATE_GOLDEN")
+    assert text == golden.read_text(encoding="utf-8"), f"differs from {golden}"
 
 
 class EstateData:

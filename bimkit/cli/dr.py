@@ -14,8 +14,9 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from bimkit.cli.output import DataOption, console, load, stderr
+from bimkit.cli.output import DataOption, console, load, local_time, stderr
 from bimkit.dr import s3
 from bimkit.errors import BimkitError
 from bimkit.inventory import estate_inventory
@@ -86,13 +87,16 @@ def status(
 ) -> None:
     """Last snapshot of every protected service against its RPO; exit 1 on any breach."""
     estate = load(data)
-    result = _on_dr_host(estate, "status", *(hosts or []))
+    result = _on_dr_host(estate, "status", *_known(estate, hosts))
     report = _report(result, "bimkit-dr status", estate)
     rows = report["services"]
     if as_json:
         console.print_json(json.dumps(report))
     else:
-        table = Table(title=f"DR repository status at {report['time']}", title_justify="left")
+        table = Table(
+            title=f"DR repository status at {local_time(report['time'], estate)}",
+            title_justify="left",
+        )
         for column in ("host", "service", "last snapshot", "age", "RPO", "size", "status"):
             table.add_column(column)
         for row in rows:
@@ -100,7 +104,7 @@ def status(
             table.add_row(
                 row["host"],
                 row["service"],
-                row.get("last_snapshot", "-")[:19],
+                local_time(row.get("last_snapshot"), estate),
                 _age(row.get("age_seconds")),
                 _age(row["rpo_seconds"]),
                 f"{size / 1e6:.1f} MB" if size else "-",
@@ -118,7 +122,7 @@ def status(
 def snapshots(host: str, data: DataOption = None) -> None:
     """The snapshots in HOST's repository."""
     estate = load(data)
-    result = _on_dr_host(estate, "snapshots", host)
+    result = _on_dr_host(estate, "snapshots", *_known(estate, [host]))
     listed = _report(result, f"bimkit-dr snapshots {host}", estate)
     table = Table(title=f"{host}: snapshots", title_justify="left")
     for column in ("id", "time", "tags", "paths"):
@@ -126,16 +130,28 @@ def snapshots(host: str, data: DataOption = None) -> None:
     for snapshot in listed:
         table.add_row(
             snapshot["short_id"],
-            snapshot["time"][:19],
+            local_time(snapshot["time"], estate),
             ", ".join(snapshot.get("tags") or []),
             ", ".join(snapshot["paths"]),
         )
     console.print(table)
 
 
+def _known(estate: Estate, hosts: list[str] | None) -> list[str]:
+    """`hosts`, refused here, before any connection, when one has no repository."""
+    protected = sorted(h.name for h in estate.protected_hosts)
+    unknown = [name for name in hosts or [] if name not in protected]
+    if unknown:
+        raise BimkitError(
+            f"dr: {', '.join(unknown)} has no repository at the DR site; "
+            f"protected hosts: {', '.join(protected)}"
+        )
+    return list(hosts or [])
+
+
 def _job(command: str, hosts: list[str] | None, data: DataOption, extra: list[str]) -> None:
     estate = load(data)
-    result = _on_dr_host(estate, command, *(hosts or []), *extra)
+    result = _on_dr_host(estate, command, *_known(estate, hosts), *extra)
     report = _report(result, f"bimkit-dr {command}", estate)
     table = Table(title=report["job"], title_justify="left")
     for column in ("host", "result", "detail"):
@@ -176,12 +192,9 @@ def _protected_hosts(
 ) -> dict[str, list[str]]:
     """The chosen protected hosts and their services."""
     protected = {h.name: list(h.protected_services) for h in estate.protected_hosts}
-    chosen = sorted(protected) if all_hosts else sorted(set(hosts or []))
+    chosen = sorted(protected) if all_hosts else sorted(set(_known(estate, hosts)))
     if not chosen:
         raise BimkitError("dr: name hosts with --host, or use --all")
-    unknown = [name for name in chosen if name not in protected]
-    if unknown:
-        raise BimkitError(f"dr: {', '.join(unknown)} has no protected service")
     return {name: protected[name] for name in chosen}
 
 
@@ -204,18 +217,27 @@ def _on_hosts(estate: Estate, commands: dict[str, str], what: str) -> dict[str, 
     return results
 
 
+def last_message(result: CommandResult) -> str:
+    """The agent's own last line (it names the snapshot or the cause); systemd's
+    "See systemctl status" line on stderr only when the agent said nothing."""
+    for output in (result.stdout, result.stderr):
+        lines = [line.strip() for line in output.splitlines() if line.strip()]
+        if lines:
+            return lines[-1]
+    return ""
+
+
 def _summary(title: str, hosts: dict[str, list[str]], results: dict[str, CommandResult]) -> None:
     table = Table(title=title, title_justify="left")
     for column in ("host", "services", "result", "last message"):
         table.add_column(column)
     for name, services in hosts.items():
         result = results[name]
-        lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
         table.add_row(
             name,
             ", ".join(services),
             "[green]OK[/]" if result.ok else "[bold red]FAILED[/]",
-            lines[-1] if lines else "",
+            Text(last_message(result)),
         )
     console.print(table)
     if not all(results[name].ok for name in hosts):
@@ -257,12 +279,12 @@ app.add_typer(s3_app, name="s3")
 
 def _s3(data: DataOption) -> tuple[Any, str, Any]:
     estate = load(data)
-    policy = s3.bucket_policy(estate)
+    policy = s3.bucket_policy(estate)  # BimkitError when estate.yaml has no `dr_s3`
+    endpoint = estate.config.dr_s3.endpoint if estate.config.dr_s3 else ""
     names = ("s3_access_key_id", "s3_secret_access_key")
     found = load_secrets([SecretSpec(name, "", "bimkit dr s3") for name in names])
     client = s3.client_for(estate, *(found.get(name) for name in names))
-    assert estate.config.dr_s3 is not None
-    return client, estate.config.dr_s3.endpoint, policy
+    return client, endpoint, policy
 
 
 @s3_app.command()
@@ -353,7 +375,10 @@ def drill(
     if as_json:
         console.print_json(json.dumps(document))
     else:
-        table = Table(title=f"Restore drill {document['drill_id']}", title_justify="left")
+        table = Table(
+            title=f"Restore drill {document['drill_id']} at {local_time(document['time'], estate)}",
+            title_justify="left",
+        )
         for column in ("host", "service", "snapshot", "RPO", "RTO", "restored", "status"):
             table.add_column(column)
         for row in document["results"]:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bimkit.drill.messages import Failure, said
 from bimkit.drill.plan import DrillTarget
 from bimkit.process import CommandFailed
 from bimkit.sandbox import machine
@@ -57,7 +58,7 @@ sys.exit(1)
 """
 
 
-class RecoveryFailed(Exception):
+class RecoveryFailed(Failure):
     """A step of the procedure failed; the message carries the tool's own error."""
 
 
@@ -80,11 +81,12 @@ def spec_names(checks: Sequence[str]) -> list[str]:
 
 
 def step(spec: MachineSpec, what: str, argv: Sequence[str], timeout: float = 600) -> str:
+    """Run one step of the procedure (`what`: a step id of `messages.STEPS`)."""
     try:
         return machine.execute(spec, argv, timeout=timeout).stdout
     except CommandFailed as failed:
         raise RecoveryFailed(
-            f"{what} failed in sandbox {spec.name}: {tool_error(failed.output)}"
+            "step_failed", step=what, sandbox=spec.name, detail=tool_error(failed.output)
         ) from None
 
 
@@ -110,7 +112,7 @@ def recover(
     backup_file = f"{staging}/samba-backup.tar.bz2"
     step(
         spec,
-        "samba-tool domain backup restore",
+        "restore_backup",
         [
             "samba-tool", "domain", "backup", "restore", f"--backup-file={backup_file}",
             f"--targetdir={DC_DIR}", f"--newservername={server_name(target.host)}",
@@ -123,21 +125,21 @@ def recover(
     (run_dir / "krb5.conf").write_text(krb5_conf(realm, address), encoding="utf-8")
     step(
         spec,
-        "adding the drill account",
+        "add_drill_user",
         ["python3", "-c", ADD_DRILL_USER, CONF, f"{DC_DIR}/private/sam.ldb", DRILL_USER,
          f"{RUN_MOUNT}/password"],
     )  # fmt: skip
-    step(spec, "starting Samba", ["samba", "-s", CONF])
+    step(spec, "start_samba", ["samba", "-s", CONF])
     try:
-        step(spec, "waiting for LDAP", ["python3", "-c", WAIT_FOR_LDAP, address, "120"])
+        step(spec, "wait_ldap", ["python3", "-c", WAIT_FOR_LDAP, address, "120"])
     except RecoveryFailed:
         log = machine.execute(spec, ["sh", "-c", "tail -n 8 /var/log/samba/log.samba"], check=False)
         raise RecoveryFailed(
-            f"Samba did not answer LDAP on {address} in sandbox {spec.name}: {log.stdout.strip()}"
+            "ldap_silent", address=address, sandbox=spec.name, detail=log.stdout.strip()
         ) from None
     # The restored DC is its own DNS server; samba_dnsupdate then registers DRILL-<host>
     # (the restore drops every earlier DC). The dns_srv check judges the outcome.
-    step(spec, "pointing the resolver at the restored DC",
+    step(spec, "resolver",
          ["sh", "-c", f"echo 'nameserver {address}' > /etc/resolv.conf"])  # fmt: skip
     machine.execute(spec, ["samba_dnsupdate", "-s", CONF], check=False, timeout=120)
     params = {
@@ -169,7 +171,7 @@ def recover(
 def checks_from_junit(path: Path, wanted: Sequence[str]) -> list[dict[str, Any]]:
     """One check per wanted name: failed when any of its cases failed or none ran."""
     if not path.is_file():
-        return [{"name": name, "ok": False, "detail": "the checks did not run"} for name in wanted]
+        return [{"name": name, "ok": False, **said("checks_did_not_run")} for name in wanted]
     cases: dict[str, list[tuple[bool, str]]] = {name: [] for name in wanted}
     for case in ElementTree.parse(path).getroot().iter("testcase"):
         name = case.get("name", "").removeprefix("test_").split("[", 1)[0]
@@ -182,8 +184,11 @@ def checks_from_junit(path: Path, wanted: Sequence[str]) -> list[dict[str, Any]]
     checks = []
     for name, results in cases.items():
         failed = [message for ok, message in results if not ok]
-        detail = failed[0][:300] if failed else f"{len(results)} case(s) passed"
         if not results:
-            detail = f"no test_{name} in drills/{SPECS}"
-        checks.append({"name": name, "ok": bool(results) and not failed, "detail": detail})
+            words = said("no_test", name=name, specs=SPECS)
+        elif failed:
+            words = said("case_failed", detail=failed[0][:300])
+        else:
+            words = said("cases_passed", count=len(results))
+        checks.append({"name": name, "ok": bool(results) and not failed, **words})
     return checks

@@ -12,29 +12,45 @@ from pathlib import Path
 from typing import Any
 
 from bimkit import file_manifest
+from bimkit.drill.messages import said
 
 MANIFESTS_DIR = "/var/lib/bimkit/manifests"
 """Where the backup agent writes each service's manifest (roles/backup_agent)."""
 
 
 def recover(
-    restore_dir: Path, service: str, sample_percent: float, tolerance_percent: float, seed: str
+    restore_dir: Path,
+    service: str,
+    sample_percent: float,
+    tolerance_percent: float,
+    seed: str,
+    allow_empty: bool = False,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The `checksums` check and the verification's figures."""
+    """The `checksums` check and the verification's figures.
+
+    A verification that checked no file proved nothing: it fails ("nothing
+    verified") unless the policy says `allow_empty`.
+    """
     manifest_file = restore_dir / f"{MANIFESTS_DIR}/{service}.json".lstrip("/")
     try:
         manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        detail = f"no readable manifest in the snapshot ({manifest_file}): {error}"
-        return [{"name": "checksums", "ok": False, "detail": detail}], {}
+        return [check(False, "no_manifest", path=str(manifest_file), error=str(error))], {}
     found = file_manifest.verify(manifest, str(restore_dir), sample_percent, seed)
-    ok = found.passed(tolerance_percent)
-    detail = (
-        f"{found.checked} of {found.listed} files checked"
-        + (f" (sample {sample_percent:g}%)" if sample_percent < 100 else "")
-        + f", {len(found.mismatched)} damaged, {len(found.missing)} missing, "
-        f"{len(found.changed)} changed during the backup"
-    )
-    if found.mismatched or found.missing:
-        detail += ": " + ", ".join((found.mismatched + found.missing)[:5])
-    return [{"name": "checksums", "ok": ok, "detail": detail}], found.as_dict()
+    figures = {
+        "checked": found.checked,
+        "listed": found.listed,
+        "sample": f" (sample {sample_percent:g}%)" if sample_percent < 100 else "",
+        "damaged": len(found.mismatched),
+        "missing": len(found.missing),
+        "changed": len(found.changed),
+        "names": ", ".join((found.mismatched + found.missing)[:5]),
+    }
+    if found.checked == 0 and not allow_empty:
+        return [check(False, "nothing_verified", **figures)], found.as_dict()
+    return [check(found.passed(tolerance_percent), "files_checked", **figures)], found.as_dict()
+
+
+def check(ok: bool, message: str, **args: Any) -> dict[str, Any]:
+    """The `checksums` check: passed or not, and what it found in words the report translates."""
+    return {"name": "checksums", "ok": ok, **said(message, **args)}

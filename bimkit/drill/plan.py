@@ -27,6 +27,8 @@ class DrillTarget:
     rpo_seconds: int
     rto_seconds: int
     paths: tuple[str, ...]
+    allow_empty: bool = False
+    """The policy accepts a drill that verified nothing (otherwise that is a failure)."""
 
 
 def procedure_for(verify: Sequence[str]) -> str | None:
@@ -51,6 +53,7 @@ def targets(config: Mapping[str, Any], only: Sequence[str] = ()) -> list[DrillTa
                     rpo_seconds=policy["rpo_seconds"],
                     rto_seconds=policy["rto_seconds"],
                     paths=tuple(policy["paths"]),
+                    allow_empty=policy.get("allow_empty", False),
                 )
             )
     return found

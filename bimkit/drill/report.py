@@ -8,7 +8,9 @@ from the history. No script, no external file: inline SVG and CSS only.
 
 from __future__ import annotations
 
+import datetime
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,93 +18,80 @@ from typing import Any
 
 import jinja2
 
-LANGUAGES = ("tr", "en")
+from bimkit.drill.messages import CHECKS, LABELS, MESSAGES, text
+
 HISTORY = "history.jsonl"
-TEXT: Mapping[str, Mapping[str, str]] = {
-    "tr": {
-        "title": "Felaket Kurtarma Tatbikatı Raporu",
-        "drill": "Tatbikat",
-        "host": "Sunucu",
-        "service": "Hizmet",
-        "snapshot": "Yedek (anlık görüntü)",
-        "status": "Sonuç",
-        "rpo": "RPO (veri kaybı penceresi)",
-        "rto": "RTO (geri dönüş süresi)",
-        "achieved": "gerçekleşen",
-        "target": "hedef",
-        "restored": "Geri yüklenen",
-        "checks": "Doğrulamalar",
-        "trend": "Geçmiş tatbikatlarda RTO",
-        "summary_ok": "Tüm hizmetler geri yüklendi, doğrulandı ve hedefleri karşıladı.",
-        "summary_bad": "Başarısız ya da hedefi kaçıran hizmet var: ayrıntılar aşağıda.",
-        "OK": "BAŞARILI",
-        "FAILED": "BAŞARISIZ",
-        "BREACH": "HEDEF AŞILDI",
-        "error": "Hata",
-        "cleaned": "Önceki tatbikattan kalan temizlendi",
-        "h": "sa",
-        "min": "dk",
-        "s": "sn",
-    },
-    "en": {
-        "title": "Disaster Recovery Drill Report",
-        "drill": "Drill",
-        "host": "Host",
-        "service": "Service",
-        "snapshot": "Snapshot",
-        "status": "Result",
-        "rpo": "RPO (data-loss window)",
-        "rto": "RTO (time to recover)",
-        "achieved": "achieved",
-        "target": "target",
-        "restored": "Restored",
-        "checks": "Checks",
-        "trend": "RTO over past drills",
-        "summary_ok": "Every service was restored, verified and met its targets.",
-        "summary_bad": "A service failed or missed a target: details below.",
-        "OK": "PASSED",
-        "FAILED": "FAILED",
-        "BREACH": "TARGET MISSED",
-        "error": "Error",
-        "cleaned": "Cleaned up after an earlier drill",
-        "h": "h",
-        "min": "min",
-        "s": "s",
-    },
-}
-BAR_WIDTH = 420
+CHART_WIDTH = 420
+"""Pixels of a bar chart's scale."""
+CHAR_WIDTH = 7.5
+"""Pixels per character of 12 px DejaVu Sans, generous, so that no label is cut off."""
+TICKS = (1, 10, 60, 600, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400)
+"""Seconds marked on the logarithmic axis of the RPO and RTO charts."""
 
 
 def duration(seconds: float | None, lang: str) -> str:
+    """`95 sn`, `4 sa 5 dk`, `3 gün` in Turkish; `95 s`, `4 h 5 min`, `3 d` in English."""
     if seconds is None:
         return "–"
-    text = TEXT[lang]
+    words = LABELS[lang]
     seconds = round(seconds)
-    if seconds < 120:
-        return f"{seconds} {text['s']}"
+    if seconds < 60 or (seconds < 120 and seconds % 60):
+        return f"{seconds} {words['s']}"
+    if seconds >= 3 * 86400:
+        return f"{seconds / 86400:.0f} {words['d']}"
     hours, minutes = divmod(seconds // 60, 60)
-    return f"{hours} {text['h']} {minutes} {text['min']}" if hours else f"{minutes} {text['min']}"
+    if not hours:
+        return f"{minutes} {words['min']}"
+    return f"{hours} {words['h']}" + (f" {minutes} {words['min']}" if minutes else "")
 
 
-def bars(results: Sequence[Mapping[str, Any]], kind: str) -> list[dict[str, Any]]:
-    """Achieved against target per service, scaled to the longer of the two (kind: rpo, rto)."""
-    rows = []
+def text_width(text: str) -> int:
+    return round(len(text) * CHAR_WIDTH) + 12
+
+
+def log_position(seconds: float, top: float) -> int:
+    """Where `seconds` falls on a logarithmic scale from 1 s to `top`, in pixels."""
+    return round(CHART_WIDTH * math.log10(max(seconds, 1)) / math.log10(top))
+
+
+def bar_chart(results: Sequence[Mapping[str, Any]], kind: str, lang: str) -> dict[str, Any]:
+    """Achieved against target per service on one logarithmic scale (kind: rpo, rto).
+
+    Readable at any ratio (14 s against 4 h), every label whole: the columns
+    are as wide as their longest text.
+    """
+    values = [
+        v for r in results for v in (r.get(f"{kind}_achieved_seconds"), r[f"{kind}_seconds"]) if v
+    ]
+    top = max([60.0, *values]) * 1.5
+    rows: list[dict[str, Any]] = []
     for result in results:
         achieved, target = result.get(f"{kind}_achieved_seconds"), result[f"{kind}_seconds"]
-        scale = max(achieved or 0, target) or 1
         rows.append({
             "label": f"{result['host']}/{result['service']}",
-            "achieved": achieved,
-            "target": target,
-            "width": round(BAR_WIDTH * (achieved or 0) / scale),
-            "target_x": round(BAR_WIDTH * target / scale),
+            "value": f"{duration(achieved, lang)} / {duration(target, lang)}",
+            "width": max(log_position(achieved, top), 2) if achieved is not None else 0,
+            "target_x": log_position(target, top),
             "over": achieved is None or achieved > target,
         })  # fmt: skip
-    return rows
+    label_width = max((text_width(row["label"]) for row in rows), default=60)
+    value_width = max((text_width(row["value"]) for row in rows), default=60)
+    return {
+        "rows": rows,
+        "label_width": label_width,
+        "chart_width": CHART_WIDTH,
+        "width": label_width + CHART_WIDTH + value_width,
+        "height": len(rows) * 28 + 36,
+        "ticks": [
+            {"x": log_position(tick, top), "label": duration(tick, lang)}
+            for tick in TICKS
+            if tick < top
+        ],
+    }
 
 
 def trend(
-    history: Sequence[Mapping[str, Any]], width: int = 560, height: int = 160
+    history: Sequence[Mapping[str, Any]], lang: str, width: int = 560, height: int = 160
 ) -> dict[str, Any]:
     """Each service's RTO over the drills in the history, as SVG polyline points."""
     drills = list(history)[-12:]
@@ -114,18 +103,44 @@ def trend(
                 series.setdefault(label, []).append((index, result["rto_achieved_seconds"]))
     top = max((value for points in series.values() for _, value in points), default=1) or 1
     step = width / max(len(drills) - 1, 1)
-    lines = [
-        {
-            "label": label,
-            "points": " ".join(
-                f"{round(x * step)},{round(height - value / top * (height - 10))}"
-                for x, value in points
-            ),
-        }
-        for label, points in sorted(series.items())
-    ]
-    return {"lines": lines, "drills": [d["drill_id"] for d in drills], "top": top,
-            "width": width, "height": height}  # fmt: skip
+    lines = []
+    for label, points in sorted(series.items()):
+        # 6 px in from the left edge, so that the first drill's dot is whole.
+        dots = [
+            (6 + round(x * step), round(height - value / top * (height - 10)))
+            for x, value in points
+        ]
+        lines.append(
+            {"label": label, "dots": dots, "points": " ".join(f"{x},{y}" for x, y in dots)}
+        )
+    highest = f"{LABELS[lang]['highest']} {duration(top, lang)}"
+    legend = max([text_width(highest), *(text_width(str(line["label"])) for line in lines)])
+    return {"lines": lines, "drills": [d["drill_id"] for d in drills], "highest": highest,
+            "width": width, "height": height, "legend_width": legend}  # fmt: skip
+
+
+def when(iso: str | None) -> str:
+    """`2026-10-01T02:00:00+03:00` as `2026-10-01 02:00:00 (+03:00)`: the time as recorded,
+    in the estate's zone, its offset kept."""
+    if not iso:
+        return ""
+    moment = datetime.datetime.fromisoformat(iso)
+    offset = moment.strftime("%z")
+    return moment.strftime("%Y-%m-%d %H:%M:%S") + (
+        f" ({offset[:3]}:{offset[3:]})" if offset else ""
+    )
+
+
+def check_name(name: str, lang: str) -> str:
+    return CHECKS[name][lang] if name in CHECKS else name
+
+
+def said_in(item: Mapping[str, Any], key: str, lang: str) -> str:
+    """A check's detail or a result's error in `lang` (as recorded when no message id)."""
+    message = item.get("message" if key == "detail" else "error_message")
+    if isinstance(message, str) and message in MESSAGES:
+        return text(message, lang, item.get("args" if key == "detail" else "error_args") or {})
+    return str(item.get(key, ""))
 
 
 def render(document: Mapping[str, Any], history: Sequence[Mapping[str, Any]], lang: str) -> str:
@@ -135,16 +150,20 @@ def render(document: Mapping[str, Any], history: Sequence[Mapping[str, Any]], la
         undefined=jinja2.StrictUndefined,
     )
     environment.filters["duration"] = lambda seconds: duration(seconds, lang)
+    environment.filters["check_name"] = lambda name: check_name(name, lang)
+    environment.filters["when"] = when
+    environment.filters["said"] = lambda item, key: said_in(item, key, lang)
     results = document["results"]
     return environment.get_template("report.html.j2").render(
-        t=TEXT[lang],
+        t=LABELS[lang],
         lang=lang,
         drill=document,
         ok=all(result["status"] == "OK" for result in results),
-        rto_bars=bars(results, "rto"),
-        rpo_bars=bars(results, "rpo"),
-        trend=trend(history),
-        bar_width=BAR_WIDTH,
+        charts=[
+            (LABELS[lang]["rto"], bar_chart(results, "rto", lang)),
+            (LABELS[lang]["rpo"], bar_chart(results, "rpo", lang)),
+        ],
+        trend=trend(history, lang),
     )
 
 
@@ -165,15 +184,15 @@ def save(reports_dir: Path, document: Mapping[str, Any], lang: str) -> Path:
     """<id>/report.json and report.html, a line in the history, and latest.{json,html}."""
     folder = reports_dir / str(document["drill_id"])
     folder.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(document, indent=1, ensure_ascii=False)
-    _write(folder / "report.json", text + "\n")
+    body = json.dumps(document, indent=1, ensure_ascii=False)
+    _write(folder / "report.json", body + "\n")
     with open(reports_dir / HISTORY, "a", encoding="utf-8") as history:
         history.write(json.dumps(document, ensure_ascii=False) + "\n")
         history.flush()
         os.fsync(history.fileno())
     html = render(document, read_history(reports_dir), lang)
     _write(folder / "report.html", html)
-    _write(reports_dir / "latest.json", text + "\n")
+    _write(reports_dir / "latest.json", body + "\n")
     _write(reports_dir / "latest.html", html)
     return folder / "report.html"
 

@@ -26,17 +26,19 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bimkit import restic
 from bimkit.drill import active_directory, files, plan, report, sandbox
+from bimkit.drill.messages import LANGUAGES, Failure, said
 from bimkit.errors import BimkitError
 from bimkit.process import CommandFailed
 
 CONFIG = "/etc/bimkit/drill.json"
 
 
-class DrillError(Exception):
-    pass
+class DrillError(Failure):
+    """A drill step outside the sandbox failed (no snapshot, restic's restore)."""
 
 
 def log(message: str) -> None:
@@ -46,7 +48,7 @@ def log(message: str) -> None:
 def latest_snapshot(repository: restic.Repository, service: str) -> dict[str, Any]:
     listed = restic.run(repository, "snapshots", "--no-lock", "--tag", f"service={service}")
     if not listed.messages:
-        raise DrillError(f"no snapshot of {service} in {repository.owner}'s repository")
+        raise DrillError("no_snapshot", service=service, host=repository.owner)
     return max(listed.messages, key=lambda s: restic.parse_time(s["time"]))
 
 
@@ -65,8 +67,10 @@ def restore(
         named = "; ".join(f"{e['item'] or '?'}: {e['message']}" for e in errors[:3])
         last = done.stderr.strip().splitlines()[-1:] if done.stderr.strip() else []
         raise DrillError(
-            f"restic restore of {repository.owner}'s snapshot {snapshot['short_id']} failed: "
-            + (named or (last[0] if last else f"exit {done.exit_code}"))
+            "restore_failed",
+            host=repository.owner,
+            snapshot=snapshot["short_id"],
+            detail=named or (last[0] if last else f"exit {done.exit_code}"),
         )
     return next((m for m in done.messages if m.get("message_type") == "summary"), {})
 
@@ -92,19 +96,19 @@ def drill_one(
     try:
         if target.procedure is None:
             raise DrillError(
-                f"bimkit has no recovery procedure for the checks {', '.join(target.checks)} "
-                f"of {target.service} yet"
+                "no_procedure", checks=", ".join(target.checks), service=target.service
             )
         repository = restic.for_dr_host(dr, target.host)
         snapshot = latest_snapshot(repository, target.service)
         taken = restic.parse_time(snapshot["time"])
         result |= {
             "snapshot_id": snapshot["short_id"],
-            "snapshot_time": taken.isoformat(timespec="seconds"),
+            "snapshot_time": taken.astimezone(now.tzinfo).isoformat(timespec="seconds"),
             "rpo_achieved_seconds": round((now - taken).total_seconds()),
         }
-        image = None
+        image = Path()
         if target.procedure == "active-directory":
+            # Built before the RTO clock starts: a first drill must not pay for it.
             log(f"{target.host}/{target.service}: the drill image (built once)")
             image = sandbox.image(Path(config["image_cache"]), config["mirror"],
                                   config.get("http_proxy"))  # fmt: skip
@@ -118,21 +122,22 @@ def drill_one(
             log(f"{target.host}/{target.service}: checking every file against the manifest")
             checks, figures = files.recover(
                 restore_dir, target.service, config["sample_percent"],
-                config["tolerance_percent"], drill_id,
+                config["tolerance_percent"], drill_id, target.allow_empty,
             )  # fmt: skip
             result["verification"] = figures
         else:
-            assert image is not None
             log(f"{target.host}/{target.service}: recovering the DC in a sandbox")
             checks = recover_dc(config, target, run_dir, restore_dir, image, keep)
         result["checks"] = checks
         result["rto_achieved_seconds"] = round(time.monotonic() - started, 1)
         seconds = max(result["rto_achieved_seconds"], 0.001)
         result["throughput_mb_s"] = round(result["bytes_restored"] / seconds / 1e6, 1)
-    except (DrillError, restic.ResticError, active_directory.RecoveryFailed) as error:
-        result["error"] = str(error)
+    except Failure as failure:
+        result |= error_of(failure.message, **failure.args_)
+    except restic.ResticError as error:
+        result |= error_of("failed", detail=str(error))
     except (BimkitError, CommandFailed) as error:
-        result["error"] = f"{target.host}/{target.service}: {error}"
+        result |= error_of("failed", detail=f"{target.host}/{target.service}: {error}")
     finally:
         if not keep:
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -140,6 +145,12 @@ def drill_one(
     log(f"{target.host}/{target.service}: {result['status']}"
         + (f" ({result['error']})" if result.get("error") else ""))  # fmt: skip
     return result
+
+
+def error_of(message: str, **args: Any) -> dict[str, Any]:
+    """A result's error: English in `error`, and what the report translates."""
+    words = said(message, **args)
+    return {"error": words["detail"], "error_message": message, "error_args": args}
 
 
 def recover_dc(
@@ -180,8 +191,9 @@ def run(config: Mapping[str, Any], only: Sequence[str], keep: bool, lang: str) -
     if removed:
         log(f"removed what an earlier drill left: {', '.join(removed)}")
     shutil.rmtree(Path(config["work_dir"]) / "runs", ignore_errors=True)
-    now = datetime.datetime.now(datetime.UTC)
-    drill_id = now.strftime("%Y%m%dT%H%M%SZ")
+    zone = ZoneInfo(config.get("timezone", "UTC"))
+    now = datetime.datetime.now(zone)
+    drill_id = now.strftime("%Y%m%dT%H%M%S")
     chosen = plan.targets(config, only)
     if not chosen:
         raise SystemExit(f"bimkit-drill: no protected service matches {', '.join(only)}")
@@ -189,6 +201,7 @@ def run(config: Mapping[str, Any], only: Sequence[str], keep: bool, lang: str) -
     document = {
         "drill_id": drill_id,
         "time": now.isoformat(timespec="seconds"),
+        "timezone": str(zone),
         "municipality": config["municipality"],
         "dr_host": config["dr_host"],
         "results": results,
@@ -208,7 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     running.add_argument("--service", action="append", default=[], help="service or host")
     running.add_argument("--keep", action="store_true", help="leave the sandbox for inspection")
     for command in (running, commands.add_parser("report", help="re-render from the history")):
-        command.add_argument("--lang", choices=report.LANGUAGES, default=None)
+        command.add_argument("--lang", choices=LANGUAGES, default=None)
     arguments = parser.parse_args(argv)
     with open(os.environ.get("BIMKIT_DRILL_CONFIG", CONFIG), encoding="utf-8") as handle:
         config = json.load(handle)

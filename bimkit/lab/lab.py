@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import secrets
 import shutil
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bimkit.errors import BimkitError
-from bimkit.lab import aptproxy
+from bimkit.lab import aptproxy, seed
 from bimkit.lab.guard import IP_FORWARD, apply_guard, refuse_overlapping_supernet, remove_guard
 from bimkit.lab.plan import (
     BRIDGE_PREFIX,
@@ -160,6 +161,12 @@ def up(
         machine.start(specs[lab_machine.host])
     with ThreadPoolExecutor(max_workers=16) as pool:
         list(pool.map(machine.wait_booted, specs.values()))
+    today = datetime.date.today()
+    for lab_machine in plan.machines:
+        host = estate.hosts[lab_machine.host]
+        written = seed.seed(specs[host.name].root, seed.files_for(estate, host, today))
+        if written:
+            report(f"seed data: {written} files on {host.name}")
 
     state = previous or LabState(
         supernet=str(plan.supernet), image=str(image), apt_proxy_port=aptproxy.PORT

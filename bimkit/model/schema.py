@@ -273,6 +273,10 @@ class BackupPolicy(Strict):
     verify: list[Name] = Field(
         default_factory=list, description="checks the restore drill runs on the restored copy"
     )
+    allow_empty: bool = Field(
+        False,
+        description="a drill that verified nothing still passes (a service that may be empty)",
+    )
 
 
 class PasswordPolicy(Strict):

@@ -53,6 +53,7 @@ def drill_config(hostname: str, data: Mapping[str, Any]) -> str:
         "dr_host": hostname,
         "municipality": drill["municipality"],
         "realm": data["realm"],
+        "timezone": data["timezone"],
         "services": drill["services"],
         "production_addresses": drill["production_addresses"],
         "dr_config": DR_CONFIG,

@@ -159,6 +159,7 @@ def dr_config(data: Mapping[str, Any]) -> str:
         "cache_dir": DR_CACHE,
         "master_keys": f"{DR_CACHE}/master-keys",
         "repositories": data["repositories"],
+        "timezone": data["timezone"],
     }
     return json.dumps(config, indent=1, sort_keys=True) + "\n"
 

@@ -235,3 +235,43 @@ def test_a_secret_written_into_the_data_is_refused_without_echoing_it(
     assert "sites/zabita.yaml: hosts[1].password: unknown field" in result.stderr
     assert "Diyarbakir-2026!" not in result.stderr + result.stdout
     assert "Zabita-2026!" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["dr", "status", "dc9"],
+        ["dr", "snapshots", "dc9"],
+        ["dr", "check", "dc1", "dc9"],
+        ["dr", "forget", "dc9"],
+        ["dr", "backup", "--host", "dc9"],
+    ],
+)
+def test_an_unknown_host_is_refused_before_any_connection(
+    arguments: list[str], tmp_path: Path
+) -> None:
+    """Refused before the inventory is even built; the empty lab folder makes sure that a
+    regression could reach no address (the lab inventory would say the lab is down)."""
+    result = bimkit(*arguments, env={"BIMKIT_LAB": "1", "BIMKIT_LAB_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert "dr: dc9 has no repository at the DR site; protected hosts: dc1, fs1, log1, pbx1" in (
+        result.stderr
+    )
+    assert "cannot be reached" not in result.stderr
+
+
+def test_the_backup_summary_shows_the_agents_own_error_not_systemds() -> None:
+    from bimkit.cli.dr import last_message
+    from bimkit.remote import CommandResult
+
+    failed = CommandResult(
+        False,
+        "bimkit-backup: logs on log1: restic backup failed: all source directories/files do "
+        "not exist\n",
+        "Job for bimkit-backup@logs.service failed because the control process exited.\n"
+        'See "systemctl status bimkit-backup@logs.service" and "journalctl -xeu ...".\n',
+    )
+    assert last_message(failed).endswith("all source directories/files do not exist")
+    assert last_message(CommandResult(False, "", "ssh: connect refused\n")) == (
+        "ssh: connect refused"
+    )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+import html5lib
 import pytest
 
-from bimkit.drill import active_directory, plan, report, sandbox
+from bimkit.drill import active_directory, files, messages, plan, report, runner, sandbox
 from bimkit.inventory import plan_inventory
 from bimkit.model.load import load_estate
 from bimkit.sandbox import machine
@@ -90,7 +92,9 @@ def test_junit_cases_become_checks_and_a_check_without_a_test_fails(tmp_path: Pa
     assert "no SRV record" in checks[1]["detail"]
     assert "no test_kerberos in drills/test_active_directory.py" in checks[2]["detail"]
     missing = active_directory.checks_from_junit(tmp_path / "none.xml", ["dbcheck"])
-    assert missing == [{"name": "dbcheck", "ok": False, "detail": "the checks did not run"}]
+    assert [(c["name"], c["ok"], c["detail"]) for c in missing] == [
+        ("dbcheck", False, "the checks did not run")
+    ]
 
 
 def test_each_policy_check_has_a_test_in_the_drill_specs() -> None:
@@ -125,15 +129,15 @@ def drill_document(drill_id: str, rto: float, status: str = "OK") -> dict[str, A
 def test_the_report_is_turkish_by_default_english_on_request_and_keeps_history(
     tmp_path: Path,
 ) -> None:
-    report.save(tmp_path, drill_document("20260701T020000Z", 120.0), "tr")
-    saved = report.save(tmp_path, drill_document("20261001T020000Z", 95.0, "FAILED"), "tr")
+    report.save(tmp_path, drill_document("20260701T020000", 120.0), "tr")
+    saved = report.save(tmp_path, drill_document("20261001T020000", 95.0, "FAILED"), "tr")
     html = saved.read_text()
     assert "Felaket Kurtarma Tatbikatı Raporu" in html and "Kayapınar Belediyesi" in html
     assert "BAŞARISIZ" in html and "fs1&#39;s snapshot 1a2b3c4d" in html
     assert html.count("<svg") == 3 and "<script" not in html
     assert "<polyline" in html, "a trend line over the two drills"
     assert len(report.read_history(tmp_path)) == 2
-    assert json.loads((tmp_path / "latest.json").read_text())["drill_id"] == "20261001T020000Z"
+    assert json.loads((tmp_path / "latest.json").read_text())["drill_id"] == "20261001T020000"
     english = report.rerender(tmp_path, "en").read_text()
     assert "Disaster Recovery Drill Report" in english and "FAILED" in english
 
@@ -141,7 +145,100 @@ def test_the_report_is_turkish_by_default_english_on_request_and_keeps_history(
 def test_durations_read_naturally() -> None:
     assert report.duration(95, "tr") == "95 sn"
     assert report.duration(4 * 3600 + 300, "tr") == "4 sa 5 dk"
+    assert report.duration(4 * 3600, "tr") == "4 sa"
     assert report.duration(600, "en") == "10 min"
+    assert report.duration(4 * 86400, "tr") == "4 gün"
+
+
+def test_every_word_of_the_drill_exists_in_both_languages() -> None:
+    for catalogue in (messages.LABELS, messages.CHECKS, messages.MESSAGES, messages.STEPS):
+        keys = {lang: set(catalogue[lang]) for lang in ("tr", "en")} if "tr" in catalogue else None
+        if keys:
+            assert keys["tr"] == keys["en"]
+        else:
+            assert all(set(entry) == {"tr", "en"} for entry in catalogue.values())
+
+
+def rich_document() -> dict[str, Any]:
+    """A drill with every kind of outcome: a pass, a failed check, an error, a breach."""
+    document = drill_document("20261001T020000", 14.0)
+    files = files_result(checked=2400, damaged=["/srv/shares/zabita/not-0001.txt"])
+    document["results"][1] = {**document["results"][1], **files, "status": "FAILED"}
+    document["results"].append({
+        "host": "pbx1", "service": "pbx", "rpo_seconds": 86400, "rto_seconds": 7200,
+        "checks": [], "status": "FAILED", **runner.error_of(
+            "no_procedure", checks="asterisk-starts", service="pbx"),
+    })  # fmt: skip
+    document["timezone"] = "Europe/Istanbul"
+    document["time"] = "2026-10-01T02:00:00+03:00"
+    return document
+
+
+def files_result(checked: int, damaged: list[str]) -> dict[str, Any]:
+    args = {"checked": checked, "listed": checked, "sample": "", "damaged": len(damaged),
+            "missing": 0, "changed": 0, "names": ", ".join(damaged)}  # fmt: skip
+    return {"checks": [{"name": "checksums", "ok": not damaged, **messages.said(
+        "files_checked", **args)}], "rto_achieved_seconds": 30.0}  # fmt: skip
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees: no style sheet, no tags."""
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", "", html, flags=re.S))
+
+
+def test_the_turkish_report_is_valid_html_with_no_english_left(tmp_path: Path) -> None:
+    html = report.render(rich_document(), [rich_document()], "tr")
+    html5lib.HTMLParser(strict=True).parse(html)  # raises on any HTML5 parse error
+    visible = visible_text(html)
+    english = [
+        value
+        for catalogue in (messages.LABELS["en"], *(
+            {k: v["en"] for k, v in c.items()} for c in (messages.CHECKS, messages.STEPS)))
+        for value in catalogue.values()
+        if value not in messages.LABELS["tr"].values() and len(value) > 2
+    ]  # fmt: skip
+    english += ["case(s) passed", "files checked", "no recovery procedure", "max "]
+    assert [word for word in english if word in visible] == []
+    assert "{" not in visible and "}" not in visible.replace("{}", "")
+    assert "hiçbir" not in visible and "2400 tanesi denetlendi" in visible
+    assert "pbx hizmetinin asterisk-starts denetimleri için kurtarma yordamı henüz yok" in visible
+    assert "Saat dilimi: Europe/Istanbul" in visible and "+03:00" in visible
+
+
+def test_the_english_report_has_no_turkish_words() -> None:
+    html = report.render(rich_document(), [rich_document()], "en")
+    html5lib.HTMLParser(strict=True).parse(html)
+    visible = visible_text(html)
+    for word in ("BAŞARILI", "BAŞARISIZ", "denetlendi", "gerçekleşen", "Sunucu", " sa ", " dk"):
+        assert word not in visible
+    assert "2400 of 2400 files checked" in visible
+
+
+def test_bars_are_readable_at_any_ratio_and_labels_are_whole() -> None:
+    document = drill_document("20261001T020000", 14.0)
+    chart = report.bar_chart(document["results"], "rto", "tr")
+    fast = chart["rows"][0]  # 14 s against 4 h
+    assert fast["width"] >= 100, "a 14 s bar is seen beside a 4 h target"
+    assert fast["target_x"] > fast["width"] + 100
+    assert fast["target_x"] <= chart["chart_width"]
+    for row in chart["rows"]:
+        assert chart["label_width"] >= report.text_width(row["label"])
+        assert chart["width"] - chart["label_width"] - chart["chart_width"] >= report.text_width(
+            row["value"]
+        )
+    assert [tick["label"] for tick in chart["ticks"]][:3] == ["1 sn", "10 sn", "1 dk"]
+
+
+def test_a_file_verification_that_checked_nothing_fails(tmp_path: Path) -> None:
+    manifest = tmp_path / "var/lib/bimkit/manifests/logs.json"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(json.dumps({"version": 1, "files": {}}))
+    checks, _ = files.recover(tmp_path, "logs", 100, 0, "seed")
+    assert [(c["ok"], c["detail"]) for c in checks] == [
+        (False, "nothing verified: 0 of 0 files checked")
+    ]
+    allowed, _ = files.recover(tmp_path, "logs", 100, 0, "seed", allow_empty=True)
+    assert allowed[0]["ok"] is True
 
 
 def test_a_failed_samba_tool_is_reported_by_its_own_error_line() -> None:

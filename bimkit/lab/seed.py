@@ -1,0 +1,104 @@
+"""Realistic data on the lab's file and log servers, so that backups and drills prove something.
+
+A file server gets thousands of documents in its departments' folders; a
+log server gets the syslog files of every host for the last weeks. The
+content is random (incompressible, as real documents are) but seeded by
+name, so every lab holds the same files. Written once into the machine's
+root; `bimkit lab up` seeds machines that do not have it yet.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+from bimkit.model.estate import Estate, PlacedHost
+from bimkit.model.schema import Role
+
+MARKER = "var/lib/bimkit/lab-seeded"
+FILES_PER_DEPARTMENT = 200
+LOG_DAYS = 60
+FOLDERS = ("yazismalar", "raporlar", "arsiv/2025", "arsiv/2026")
+KINDS = (("rapor", "odt"), ("tutanak", "pdf"), ("dilekçe", "pdf"), ("teklif", "ods"),
+         ("fatura", "pdf"), ("fotoğraf", "jpg"), ("not", "txt"))  # fmt: skip
+
+
+def share_files(estate: Estate, root: str) -> Iterator[tuple[str, bytes]]:
+    """(path, content) of every document in every department's folder under `root`."""
+    for department in sorted(estate.departments):
+        chance = random.Random(f"bimkit seed {department}")
+        for number in range(1, FILES_PER_DEPARTMENT + 1):
+            kind, extension = chance.choice(KINDS)
+            folder = chance.choice(FOLDERS)
+            size = min(int(chance.lognormvariate(9, 1.2)), 256 * 1024)
+            yield (
+                f"{root}/{department}/{folder}/{kind}-{number:04d}.{extension}",
+                chance.randbytes(size),
+            )
+
+
+MESSAGES = (
+    "kea-dhcp4[812]: DHCP4_LEASE_ALLOC [hwtype=1 {mac}], cid=[no info], tid=0x{tid:x}: "
+    "lease {address} has been allocated for 86400 seconds",
+    "sshd[{pid}]: Accepted publickey for root from {address} port {port} ssh2: ED25519",
+    "systemd[1]: Started bimkit-backup@{service}.service - bimkit backup.",
+    "CRON[{pid}]: (root) CMD (test -x /usr/sbin/anacron || run-parts --report /etc/cron.daily)",
+    "samba[{pid}]: Kerberos: AS-REQ {user}@{realm} from ipv4:{address}:{port}",
+)
+
+
+def log_files(estate: Estate, root: str, today: datetime.date) -> Iterator[tuple[str, bytes]]:
+    """(path, content) of each host's syslog for each of the last LOG_DAYS days before `today`."""
+    offset = datetime.timedelta(hours=3)
+    users = [member.username for member in estate.members] or ["administrator"]
+    for days_ago in range(LOG_DAYS, 0, -1):
+        day = today - datetime.timedelta(days=days_ago)
+        for host in sorted(estate.hosts.values(), key=lambda h: h.name):
+            chance = random.Random(f"bimkit seed {host.name} {day}")
+            lines = []
+            moment = datetime.datetime.combine(day, datetime.time(), datetime.timezone(offset))
+            for _ in range(chance.randint(40, 160)):
+                moment += datetime.timedelta(seconds=chance.randint(1, 500))
+                text = chance.choice(MESSAGES).format(
+                    mac=":".join(f"{chance.randint(0, 255):02x}" for _ in range(6)),
+                    tid=chance.getrandbits(32),
+                    address=host.vlan.subnet.network_address + chance.randint(20, 200),
+                    pid=chance.randint(300, 65000),
+                    port=chance.randint(1024, 65535),
+                    service=chance.choice(host.protected_services or ("logs",)),
+                    user=chance.choice(users),
+                    realm=estate.config.realm.upper(),
+                )
+                lines.append(f"{moment.isoformat(timespec='seconds')} {host.name} {text}\n")
+            yield f"{root}/{day.isoformat()}/{host.name}.log", "".join(lines).encode()
+
+
+def files_for(
+    estate: Estate, host: PlacedHost, today: datetime.date
+) -> Iterator[tuple[str, bytes]]:
+    """The seed data of `host`: documents on a file server, syslog on a log server."""
+    if host.has(Role.file_server):
+        yield from share_files(estate, estate.policy("file-shares").paths[0])
+    if host.has(Role.log_server):
+        yield from log_files(estate, estate.policy("logs").paths[0], today)
+
+
+def seed(machine_root: Path, files: Iterator[tuple[str, bytes]]) -> int:
+    """Write `files` under `machine_root` once; the number written (0 when seeded before)."""
+    marker = machine_root / MARKER
+    if marker.exists():
+        return 0
+    count = 0
+    for path, content in files:
+        target = machine_root / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        os.chmod(target, 0o640)
+        count += 1
+    if count:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(f"{count} files\n", encoding="utf-8")
+    return count
