@@ -23,9 +23,14 @@ from tests.conftest import REPO
 BIN = Path(sys.executable).parent
 
 
+LAST = "test_lab.py"
+"""Its last tests take the lab down (and check that nothing is left): it runs after the rest."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(pytest.mark.lab)
+    items.sort(key=lambda item: item.path.name == LAST)
 
 
 def run(

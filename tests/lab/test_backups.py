@@ -6,6 +6,7 @@ Runs before test_lab.py (file order) on the same lab and deploy.
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -120,6 +121,8 @@ def test_an_unreachable_dr_repository_fails_the_backup_and_tells_the_admins(
         on(DR, "systemctl start restic-rest-server")
     assert code == 1
     assert "FAILED" in out
+    assert "cannot be reached; no backup made" in out, "the agent's own words, not systemd's"
+    assert "systemctl status" not in out
     journal = on("dc1", "journalctl -o cat --no-pager -u bimkit-backup@active-directory -n 20")
     dr_address = ESTATE.dr_repository_host.address
     assert (
@@ -168,13 +171,48 @@ def test_a_corrupted_pack_is_found_by_check(first_deploy: DeployTotals) -> None:
     assert "FAIL" in out
 
 
-@pytest.mark.parametrize("host", ["dc1", DR])
+def test_a_backup_whose_data_is_gone_shows_the_agents_own_error(
+    first_deploy: DeployTotals,
+) -> None:
+    on("log1", "mv /var/log/remote /var/log/remote.away")
+    try:
+        code, out, _ = dr("backup", "--host", "log1")
+    finally:
+        on("log1", "mv /var/log/remote.away /var/log/remote")
+    assert code == 1
+    assert "all source directories/files do not exist" in " ".join(out.split()), out
+    assert "systemctl status" not in out
+
+
+# While restic runs: on a protected host, its backup; on the DR host, a full check.
+SCANS = {
+    "fs1": ("systemctl start --no-block bimkit-backup@file-shares.service", "^restic backup"),
+    DR: ("systemd-run --unit bimkit-test-check --collect bimkit-dr check fs1 --subset 100%",
+         "^restic .*check"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("host", sorted(SCANS))
 def test_no_secret_in_process_list_or_logs(first_deploy: DeployTotals, host: str) -> None:
+    """ps is read while restic provably runs: its own command line is in the same listing."""
     from tests.lab.conftest import lab_secret_values
 
-    on("dc1", "systemctl start --no-block bimkit-backup@active-directory.service")
-    seen = on(host, "ps -eo args; ps -eo args e 2>/dev/null; journalctl --no-pager -n 2000")
-    assert [name for name, value in lab_secret_values().items() if value in seen] == []
+    start, restic = SCANS[host]
+    on("fs1", "head -c 300M /dev/urandom > /srv/shares/scan.bin")  # a backup that takes a while
+    try:
+        on(host, start)
+        listing = on(
+            host,
+            f"for i in $(seq 1 600); do pgrep -f '{restic}' >/dev/null && break; sleep 0.05; "
+            "done; ps -eo args; ps -eo args e 2>/dev/null; journalctl --no-pager -n 2000",
+        )
+        assert any(re.match(restic, line) for line in listing.splitlines()), (
+            "restic was not running while ps was read"
+        )
+        assert [name for name, value in lab_secret_values().items() if value in listing] == []
+    finally:
+        on(host, f"while pgrep -f '{restic}' >/dev/null; do sleep 0.5; done")
+        on("fs1", "rm -f /srv/shares/scan.bin")
 
 
 def test_status_reads_snapshot_files_as_restic_lists_them(first_deploy: DeployTotals) -> None:

@@ -42,16 +42,18 @@ def nothing_left_on_dr1() -> None:
     assert on(DR, "grep /var/lib/bimkit/drill /proc/mounts || true") == ""
 
 
-def test_a_drill_restores_and_proves_the_dc_and_the_file_shares(
+def test_a_drill_restores_and_proves_the_dc_the_file_shares_and_the_logs(
     first_deploy: DeployTotals,
 ) -> None:
     on(
         "fs1",
         "mkdir -p /srv/shares/ruhsat && echo 'Yapı ruhsatı 2026/114' > /srv/shares/ruhsat/114.txt",
     )
-    code, out, err = dr("backup", "--host", "dc1", "--host", "fs1")
+    seeded = int(on("fs1", "find /srv/shares -type f | wc -l"))
+    assert seeded >= 2000, "the lab seeds fs1 with the departments' documents"
+    code, out, err = dr("backup", "--host", "dc1", "--host", "fs1", "--host", "log1")
     assert code == 0, out + err
-    code, document, err = drill("--service", "dc1", "--service", "fs1")
+    code, document, err = drill("--service", "dc1", "--service", "fs1", "--service", "log1")
     results = by_service(document)
     assert code == 0, json.dumps(document, indent=1) + err
     ad = results["active-directory"]
@@ -63,8 +65,10 @@ def test_a_drill_restores_and_proves_the_dc_and_the_file_shares(
     assert 0 < ad["rto_achieved_seconds"] < ad["rto_seconds"]
     assert 0 <= ad["rpo_achieved_seconds"] < 3600
     shares = results["file-shares"]
-    assert shares["status"] == "OK" and shares["verification"]["checked"] >= 1
+    assert shares["status"] == "OK" and shares["verification"]["checked"] >= seeded
     assert shares["verification"]["mismatched"] == []
+    logs = results["logs"]
+    assert logs["status"] == "OK" and logs["verification"]["checked"] >= 600, logs
     html = on(DR, f"cat {REPORTS_DIR}/latest.html")
     assert "Felaket Kurtarma Tatbikatı Raporu" in html and document["drill_id"] in html
     assert document["drill_id"] in on(DR, f"tail -n 1 {REPORTS_DIR}/history.jsonl")

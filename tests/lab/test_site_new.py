@@ -1,10 +1,18 @@
-"""A new unit site from a template: created, booted in the lab, provisioned by the base role."""
+"""A new unit site from a template: created, booted in the lab, provisioned by the base role.
+
+Runs while the whole lab is up (test_lab.py, which takes it down, runs last),
+so the new site's workstations ask the real DCs' DNS.
+"""
 
 from __future__ import annotations
 
-from tests.conftest import EstateData
+from bimkit.model.load import load_estate
+from tests.conftest import REPO, EstateData
 from tests.lab.conftest import DeployTotals, bimkit, deploy_site
 from tests.lab.test_backups import on
+
+ESTATE = load_estate(REPO)
+REALM = ESTATE.config.realm
 
 
 def test_a_new_site_is_created_booted_and_provisioned(
@@ -24,7 +32,11 @@ def test_a_new_site_is_created_booted_and_provisioned(
     assert on("kultur-merkezi-ws01", "ip -4 -o addr show eth0 | awk '{print $4}'") == (
         "10.21.82.11/23"
     )
-    # The new site reaches the DCs, as every site does, through the DNS the base role set.
-    assert on("kultur-merkezi-ws01", "getent hosts dc1.ad.kayapinar.bel.tr").startswith(
-        "10.21.17.10"
-    )
+    # The new site asks both DCs' DNS itself (not /etc/hosts): the realm's records answer.
+    for dc in ESTATE.domain_controllers:
+        answer = on("kultur-merkezi-ws01", f"host -W 5 -t SRV _ldap._tcp.{REALM} {dc.address}")
+        assert f"_ldap._tcp.{REALM} has SRV record" in answer, answer
+        answer = on("kultur-merkezi-ws01", f"host -W 5 -t A dc1.{REALM} {dc.address}")
+        assert answer.endswith(f"dc1.{REALM} has address {ESTATE.primary_dc.address}"), answer
+    servers = on("kultur-merkezi-ws01", "awk '/^nameserver/ {print $2}' /etc/resolv.conf")
+    assert servers.split() == [str(dc.address) for dc in ESTATE.domain_controllers]
