@@ -28,6 +28,7 @@ MODULES = (
     "bimkit/drill/sandbox.py",
     "bimkit/drill/active_directory.py",
     "bimkit/drill/files.py",
+    "bimkit/drill/messages.py",
     "bimkit/drill/report.py",
     "bimkit/drill/report.html.j2",
     "bimkit/drill/runner.py",
