@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from ipaddress import IPv4Address
 from pathlib import Path
 
 from bimkit.errors import BimkitError
@@ -20,7 +21,6 @@ from bimkit.lab.plan import (
     BRIDGE_PREFIX,
     NETNS_PREFIX,
     VETH_PREFIX,
-    LabPlan,
     netns_name,
     plan_lab,
 )
@@ -31,7 +31,6 @@ from bimkit.sandbox import machine
 from bimkit.sandbox.image import ImageRecipe, ensure_image
 from bimkit.sandbox.machine import MachineSpec
 from bimkit.sandbox.network import (
-    BridgeSpec,
     attach,
     delete_link,
     delete_netns,
@@ -146,9 +145,10 @@ def up(
     _remember_ip_forward(paths)
     _raise_inotify_limit(paths)
     apply_guard(plan.supernet, plan.bridges)
-    all_bridges = plan.bridges if previous is None else _bridges_of(estate, previous, plan)
+    bind = {str(a.ip) for b in plan.bridges for a in b.addresses}
+    bind |= set(previous.apt_proxy_bind if previous else ())
     report("apt proxy: apt-cacher-ng on the lab bridges")
-    aptproxy.ensure_running(paths, tuple(a.ip for b in all_bridges for a in b.addresses))
+    aptproxy.ensure_running(paths, tuple(IPv4Address(a) for a in sorted(bind, key=IPv4Address)))
 
     report(f"machines: booting {len(plan.machines)}")
     specs = {
@@ -171,6 +171,7 @@ def up(
     state = previous or LabState(
         supernet=str(plan.supernet), image=str(image), apt_proxy_port=aptproxy.PORT
     )
+    state.apt_proxy_bind = sorted(bind, key=IPv4Address)
     for lab_machine in plan.machines:
         state.machines[lab_machine.host] = LabMachineState(
             site=lab_machine.site,
@@ -182,12 +183,6 @@ def up(
     state.save(paths)
     report("SSH: waiting for every machine")
     return status(paths, wait_for_ssh=True)
-
-
-def _bridges_of(estate: Estate, previous: LabState, plan: LabPlan) -> tuple[BridgeSpec, ...]:
-    """Bridges of the sites already up together with those just planned (for the proxy)."""
-    sites = sorted({m.site for m in previous.machines.values()} | set(plan.sites))
-    return plan_lab(estate, sites).bridges
 
 
 INOTIFY_INSTANCES = Path("/proc/sys/fs/inotify/max_user_instances")

@@ -75,6 +75,9 @@ class LabState:
     image: str
     apt_proxy_port: int
     machines: dict[str, LabMachineState] = field(default_factory=dict)
+    apt_proxy_bind: list[str] = field(default_factory=list)
+    """Bridge addresses the apt proxy listens on: every site's ever brought up, also from
+    another data folder (a new site tried in a copy), so that `up` never drops one."""
 
     def save(self, paths: LabPaths) -> None:
         write_atomically(paths.state_file, json.dumps(asdict(self), indent=2, sort_keys=True))
