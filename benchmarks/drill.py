@@ -8,7 +8,7 @@ site (`BIMKIT_LAB=1 bimkit dr backup --host dc1`). On dr1:
 1. `bimkit-drill run --service dc1` --runs times after one untimed drill
    that builds the drill image: the RTO each drill measured (restore start
    -> DC verified). Target: under 3 minutes.
-2. bimkit's checksum verification (bimkit.file_manifest.verify, as the
+2. bimkit's checksum verification (dr.manifest.verify, as the
    file-shares drill runs it) against `sha256sum` over the same generated
    files (a quarter in 4 KB text files, the rest in 64 MB files), the order
    alternating. Target: throughput >= 0.8x sha256sum's.
@@ -23,7 +23,8 @@ import statistics
 from backup import ssh, timed  # benchmarks/backup.py, beside this script
 
 DATA = "/var/tmp/bench-verify"
-LIBRARY = "/usr/local/lib/bimkit/pkg"
+LIBRARY = "/usr/local/lib/bimkit/current"
+"""The host runtime as roles/dr_runtime installs it."""
 
 
 def drill_rto(runs: int) -> list[float]:
@@ -46,13 +47,13 @@ def verification(size_mb: int, runs: int) -> tuple[float, float]:
         f"os.urandom(4096)) for i in range({small * 256})]' && "
         f"for i in $(seq 1 {max(1, (size_mb - small) // 64)}); do "
         f"head -c 64M /dev/urandom > arsiv/kayit-$i.bin; done && "
-        f"PYTHONPATH={LIBRARY} python3 -m bimkit.file_manifest write /var/tmp/bench-manifest.json "
+        "bimkit-manifest write /var/tmp/bench-manifest.json "
         f"{DATA} >/dev/null",
     )
     verify = (
-        f"PYTHONPATH={LIBRARY} python3 -c 'import json; from bimkit import file_manifest; "
-        'm = json.load(open("/var/tmp/bench-manifest.json")); '
-        'r = file_manifest.verify(m, "/"); assert r.passed() and r.checked == r.listed\''
+        f"PYTHONPATH={LIBRARY} python3 -c 'import json, sys; from dr import manifest; "
+        'm = json.load(open("/var/tmp/bench-manifest.json")); r = manifest.verify(m, "/"); '
+        'sys.exit(not (r.passed() and r.checked == r.listed))\''
     )
     baseline = f"find {DATA} -type f -print0 | xargs -0 sha256sum > /dev/null"
     ours, theirs = [], []

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from bimkit.lab.plan import NETNS_PREFIX  # noqa: E402
 from bimkit.lab.state import LabPaths, LabState  # noqa: E402
-from bimkit.sandbox.image import ImageRecipe, ensure_image  # noqa: E402
+from dr.sandbox.image import ImageRecipe, ensure_image  # noqa: E402
 
 
 def sh(*argv: str, env: dict[str, str] | None = None) -> float:

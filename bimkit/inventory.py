@@ -3,7 +3,7 @@
 Pure: the repository's `inventory.py` calls `plan_inventory` and hands the
 result to pyinfra. Host data carries what roles need to know about the
 estate and never a secret; secrets are read on the control machine by
-`bimkit.settings` when an operation needs one.
+`bimkit.secrets` when an operation needs one.
 """
 
 from __future__ import annotations

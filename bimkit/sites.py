@@ -29,7 +29,7 @@ from bimkit.model.addressing import AddressPlanError, site_block
 from bimkit.model.estate import Estate
 from bimkit.model.load import load_estate
 from bimkit.model.names import HOSTNAME_PATTERN, hostname_label
-from bimkit.templates import TEMPLATES
+from bimkit.resources import SITE_TEMPLATES
 
 TEMPLATE_DIR = "templates/site"
 DATA_PARTS = ("estate.yaml", "sites", "directory", "group_data")
@@ -63,7 +63,7 @@ class SiteTemplate:
 
 def template_folders(data_root: Path) -> list[Path]:
     """The data folder's own templates first, then bimkit's."""
-    return [data_root / TEMPLATE_DIR, TEMPLATES / "site"]
+    return [data_root / TEMPLATE_DIR, SITE_TEMPLATES]
 
 
 def site_templates(data_root: Path) -> dict[str, SiteTemplate]:

@@ -13,7 +13,7 @@ from pyinfra.api.operation import operation
 from pyinfra.context import host
 from pyinfra.facts.files import Directory, File, Sha256File
 
-from bimkit.settings import SecretSpec, load_secrets
+from bimkit.secrets import SecretSpec, load_secrets
 
 
 @operation()

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from bimkit.dr.s3 import BucketPolicy, dr_jobs_policy, host_policy, provision
+from bimkit.s3 import BucketPolicy, dr_jobs_policy, host_policy, provision
 
 NO_AUTH_ALLOWANCE = 40
 """INITIAL_NO_AUTH_ACTION_COUNT for the server: enough for the set-up below."""

@@ -8,9 +8,10 @@ import sys
 import typer
 from rich.text import Text
 
-from bimkit.cli import dc, dr, estate, hostkeys, lab, secrets, site
+from bimkit.cli import dc, deploy, dr, estate, hostkeys, lab, secrets, site
 from bimkit.cli.output import DataOption, stderr
 from bimkit.errors import BimkitError
+from dr.errors import DrError
 
 app = typer.Typer(
     name="bimkit",
@@ -30,6 +31,7 @@ def _options(data: DataOption = None) -> None:
 
 
 estate.register(app)
+deploy.register(app)
 app.add_typer(secrets.app, name="secrets")
 app.add_typer(hostkeys.app, name="hostkeys")
 app.add_typer(lab.app, name="lab")
@@ -41,7 +43,7 @@ app.add_typer(site.app, name="site")
 def main() -> None:
     try:
         app()
-    except BimkitError as error:
+    except (BimkitError, DrError) as error:
         # Text, not markup: paths such as `hosts[2]` would otherwise read as Rich tags.
         stderr.print(Text.assemble(("error: ", "bold red"), str(error)), soft_wrap=True)
         sys.exit(1)

@@ -16,16 +16,14 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from bimkit import s3
 from bimkit.cli.output import DataOption, console, load, local_time, stderr
-from bimkit.dr import s3
 from bimkit.errors import BimkitError
 from bimkit.inventory import estate_inventory
 from bimkit.model.estate import Estate
 from bimkit.remote import CommandResult, connected
-from bimkit.settings import SecretSpec, load_secrets
-from roles.backup_agent.plan import AGENT
-from roles.dr_drill.plan import DRILL_TOOL
-from roles.dr_repository.plan import DR_TOOL
+from bimkit.secrets import SecretSpec, load_secrets
+from dr.paths import AGENT, DR_TOOL, DRILL_TOOL
 
 app = typer.Typer(help="Backups at the disaster-recovery centre.", no_args_is_help=True)
 

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from bimkit.model.estate import Estate
 from bimkit.model.load import find_root, load_estate
-from bimkit.restic import parse_time
+from dr.restic import parse_time
 
 console = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)

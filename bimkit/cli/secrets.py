@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from bimkit.cli.output import DataOption, console, load
-from bimkit.settings import load_secrets, required_secrets, secrets_dir
+from bimkit.secrets import load_secrets, required_secrets, secrets_dir
 
 app = typer.Typer(help="Secrets the estate needs (names only, never values).", no_args_is_help=True)
 

@@ -21,8 +21,8 @@ from typing import Any
 
 from bimkit.errors import BimkitError
 from bimkit.lab.plan import BRIDGE_PREFIX
-from bimkit.process import run
-from bimkit.sandbox.network import BridgeSpec
+from dr.process import run
+from dr.sandbox.network import BridgeSpec
 
 ROUTE_PROTO = "121"
 RULE_PREF = "2121"

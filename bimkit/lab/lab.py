@@ -26,19 +26,19 @@ from bimkit.lab.plan import (
 )
 from bimkit.lab.state import LabMachineState, LabPaths, LabState
 from bimkit.model.estate import Estate
-from bimkit.process import run
-from bimkit.sandbox import machine
-from bimkit.sandbox.image import ImageRecipe, ensure_image
-from bimkit.sandbox.machine import MachineSpec
-from bimkit.sandbox.network import (
+from bimkit.secrets import SecretSpec, required_secrets
+from dr.process import run
+from dr.sandbox import machine
+from dr.sandbox.image import ImageRecipe, ensure_image
+from dr.sandbox.machine import MachineSpec
+from dr.sandbox.network import (
     attach,
     delete_link,
     delete_netns,
     ensure_bridge,
     link_names,
 )
-from bimkit.sandbox.network import netns_names as all_netns
-from bimkit.settings import SecretSpec, required_secrets
+from dr.sandbox.network import netns_names as all_netns
 
 Report = Callable[[str], None]
 

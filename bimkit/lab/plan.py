@@ -13,7 +13,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from bimkit.errors import BimkitError
 from bimkit.model.estate import Estate, PlacedHost
 from bimkit.model.schema import Role
-from bimkit.sandbox.network import Attachment, BridgeSpec
+from dr.sandbox.network import Attachment, BridgeSpec
 
 BRIDGE_PREFIX = "bkbr"
 VETH_PREFIX = "bkv"

@@ -9,35 +9,28 @@ metrics. A failed run fails its unit, which starts the notification unit.
 from __future__ import annotations
 
 from io import StringIO
-from pathlib import Path
 
 from pyinfra.api.deploy import deploy
 from pyinfra.context import host
 from pyinfra.operations import apt, files, systemd
 
-from bimkit import restic
-from bimkit.dr.tls import ca_certificate
-from bimkit.settings import S3_KEY_NAMES, SecretSpec, load_secrets, secret_key
-from roles.backup_agent.plan import (
-    AGENT,
+from bimkit.secrets import S3_KEY_NAMES, SecretSpec, load_secrets, secret_key
+from bimkit.tls import ca_certificate
+from dr import restic
+from dr.paths import (
+    BACKUP_CONFIG,
+    CA_CERTIFICATE,
     CACHE_DIR,
-    CONFIG,
-    FILE_MANIFEST,
     MANIFESTS_DIR,
     METRICS_DIR,
-    NOTIFIER,
     PASSWORD_FILE,
     REPOSITORY_FILE,
-    RUNNER,
     S3_CREDENTIALS_FILE,
-    plan_agent,
-    repository_url,
 )
-from roles.dr_repository.plan import CA_CERTIFICATE, uses_s3
+from roles.backup_agent.plan import plan_agent, repository_url
+from roles.dr_repository.plan import uses_s3
 from roles.operations import private_file, secret_file
 from roles.units import unit_files
-
-REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @deploy("bimkit backup agent")
@@ -45,6 +38,7 @@ def apply() -> None:
     data = host.data.dict()
     plan = plan_agent(host.name, data)
     key = secret_key(host.name)
+    # The agent itself comes with the host runtime (roles/dr_runtime).
     apt.packages(name="restic", packages=["restic"])
     secret_file(
         name="Repository password (encrypts this host's backups)",
@@ -79,24 +73,12 @@ def apply() -> None:
             + "\n",
             mode="600",
         )
-    for source, destination in (
-        (REPOSITORY / "bimkit" / "restic.py", RUNNER),
-        (REPOSITORY / "bimkit" / "file_manifest.py", FILE_MANIFEST),
-        (REPOSITORY / "files" / "backup_agent" / "bimkit-backup", AGENT),
-        (REPOSITORY / "files" / "backup_agent" / "bimkit-backup-notify", NOTIFIER),
-    ):
-        files.put(
-            name=f"bimkit's backup agent: {destination}",
-            src=str(source),
-            dest=destination,
-            mode="644" if destination.endswith(".py") else "755",
-        )
     for folder in (CACHE_DIR, METRICS_DIR, MANIFESTS_DIR):
         files.directory(name=f"Folder {folder}", path=folder, mode="755")
     files.put(
-        name=f"What to back up, hooks, repository ({CONFIG})",
+        name=f"What to back up, hooks, repository ({BACKUP_CONFIG})",
         src=StringIO(plan.config),
-        dest=CONFIG,
+        dest=BACKUP_CONFIG,
         mode="600",
     )
     unit_files(plan.units, "backup units")

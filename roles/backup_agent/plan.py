@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bimkit import restic
-from bimkit.templates import render
+from dr import restic
+from dr.config import BackupConfig, Notify, RepositoryAccess, ServiceBackup, to_json
+from dr.paths import (
+    AGENT,
+    CA_CERTIFICATE,
+    CACHE_DIR,
+    MANIFEST_TOOL,
+    MANIFESTS_DIR,
+    METRICS_DIR,
+    NOTIFIER,
+    PASSWORD_FILE,
+    REPOSITORY_FILE,
+    S3_CREDENTIALS_FILE,
+)
 from roles.domain_controller.plan import AD_BACKUP_HOOK
-from roles.dr_repository.plan import CA_CERTIFICATE, PORT, uses_s3
+from roles.dr_repository.plan import PORT, uses_s3
+from roles.templates import render
 
-AGENT = "/usr/local/sbin/bimkit-backup"
-NOTIFIER = "/usr/local/sbin/bimkit-backup-notify"
-RUNNER = "/usr/local/lib/bimkit/restic.py"
-"""bimkit/restic.py, installed as it is."""
-FILE_MANIFEST = "/usr/local/lib/bimkit/file_manifest.py"
-"""bimkit/file_manifest.py: checksums of a service's files, for the restore drill."""
-MANIFESTS_DIR = "/var/lib/bimkit/manifests"
-CONFIG = "/etc/bimkit/backup.json"
-PASSWORD_FILE = "/etc/bimkit/restic/password"
-REPOSITORY_FILE = "/etc/bimkit/restic/repository"
-"""The repository URL with the host's append-only credential (RESTIC_REPOSITORY_FILE)."""
-S3_CREDENTIALS_FILE = "/etc/bimkit/restic/s3-credentials"
-"""With `dr_repository: s3`: the host's own S3 access key (AWS_SHARED_CREDENTIALS_FILE)."""
-CACHE_DIR = "/var/cache/bimkit/restic"
-METRICS_DIR = "/var/lib/prometheus/node-exporter"
-"""node_exporter's textfile collector directory on Debian."""
 JITTER_SECONDS = 900
 
 BUILT_IN_PRE_HOOKS: Mapping[str, str] = {
@@ -60,21 +56,25 @@ def repository_url(data: Mapping[str, Any], hostname: str, credential: str = "")
     return f"rest:https://{userinfo}{data['dr_repository_address']}:{PORT}/{hostname}/"
 
 
-def repository_config(data: Mapping[str, Any], hostname: str) -> dict[str, Any]:
-    """The agent's `restic.Repository` arguments: only file names, no secret."""
-    where = {"url": repository_url(data, hostname), "password_file": PASSWORD_FILE}
-    if uses_s3(data):
-        where["credentials_file"] = S3_CREDENTIALS_FILE
-    else:
-        where |= {"repository_file": REPOSITORY_FILE, "cacert": CA_CERTIFICATE}
-    return {**where, "owner": hostname, "cache_dir": CACHE_DIR}
+def repository_access(data: Mapping[str, Any], hostname: str) -> RepositoryAccess:
+    """How the agent opens its repository: only file names, no secret."""
+    s3 = uses_s3(data)
+    return RepositoryAccess(
+        url=repository_url(data, hostname),
+        password_file=PASSWORD_FILE,
+        owner=hostname,
+        cache_dir=CACHE_DIR,
+        repository_file=None if s3 else REPOSITORY_FILE,
+        cacert=None if s3 else CA_CERTIFICATE,
+        credentials_file=S3_CREDENTIALS_FILE if s3 else None,
+    )
 
 
 def manifest_path(service: str) -> str:
     return f"{MANIFESTS_DIR}/{service}.json"
 
 
-def service_config(service: str, policy: Mapping[str, Any]) -> dict[str, Any]:
+def service_config(service: str, policy: Mapping[str, Any]) -> ServiceBackup:
     """Paths, excludes and hooks; a service whose drill verifies checksums gets a manifest."""
     built_in = BUILT_IN_PRE_HOOKS.get(service)
     pre_hooks = [built_in.format(staging=policy["paths"][0])] if built_in else []
@@ -82,29 +82,29 @@ def service_config(service: str, policy: Mapping[str, Any]) -> dict[str, Any]:
     if "checksums" in policy.get("verify", ()):
         excludes = "".join(f" --exclude {shlex.quote(p)}" for p in policy["excludes"])
         pre_hooks.append(
-            f"python3 {FILE_MANIFEST} write {manifest_path(service)} "
+            f"{MANIFEST_TOOL} write {manifest_path(service)} "
             + " ".join(shlex.quote(p) for p in paths)
             + excludes
         )
         paths.append(manifest_path(service))
-    return {
-        "paths": paths,
-        "excludes": list(policy["excludes"]),
-        "pre_hooks": [*pre_hooks, *policy["pre_hooks"]],
-        "post_hooks": list(policy["post_hooks"]),
-    }
+    return ServiceBackup(
+        paths=paths,
+        excludes=list(policy["excludes"]),
+        pre_hooks=[*pre_hooks, *policy["pre_hooks"]],
+        post_hooks=list(policy["post_hooks"]),
+    )
 
 
 def plan_agent(hostname: str, data: Mapping[str, Any]) -> AgentPlan:
     policies = data["backup_policies"]
     services = tuple(sorted(policies))
-    config = {
-        "host": hostname,
-        "repository": repository_config(data, hostname),
-        "metrics_dir": METRICS_DIR,
-        "notify": dict(data["backup_notify"]),
-        "services": {service: service_config(service, policies[service]) for service in services},
-    }
+    config = BackupConfig(
+        host=hostname,
+        repository=repository_access(data, hostname),
+        metrics_dir=METRICS_DIR,
+        notify=Notify(**data["backup_notify"]),
+        services={service: service_config(service, policies[service]) for service in services},
+    )
     units = {
         "bimkit-backup@.service": render("backup_agent/bimkit-backup@.service.j2", agent=AGENT),
         "bimkit-backup-failed@.service": render(
@@ -118,4 +118,4 @@ def plan_agent(hostname: str, data: Mapping[str, Any]) -> AgentPlan:
             schedule=policies[service]["schedule"],
             jitter_seconds=JITTER_SECONDS,
         )
-    return AgentPlan(json.dumps(config, indent=1, sort_keys=True) + "\n", units, services)
+    return AgentPlan(to_json(config), units, services)

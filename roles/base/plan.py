@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from bimkit.templates import render
+from roles.templates import render
 
 
 @dataclass(frozen=True)

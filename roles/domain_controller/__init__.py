@@ -11,9 +11,16 @@ from pyinfra.context import host
 
 from roles.domain_controller import samba, windows
 
+_checked: set[str] = set()
+"""DCs checked in this pyinfra run: deploys/site.py includes several deploys that check."""
+
 
 def check_realm() -> None:
-    """Before any other role: stop a DC whose domain is not the estate's realm."""
+    """Before any other role, once per run: stop a DC whose domain is not the estate's realm,
+    and a deploy whose directory data would be refused."""
+    if host.name in _checked:
+        return
+    _checked.add(host.name)
     if host.data.os == "debian":
         samba.check_realm()
 

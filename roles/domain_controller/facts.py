@@ -12,9 +12,7 @@ from pyinfra.api.facts import FactBase
 from bimkit.dc_health import SRV_RECORDS, fsmo_owners
 from roles.domain_controller.plan import SAM_LDB, SMB_CONF
 
-DIRECTORY_HELPER_SOURCE = (
-    Path(__file__).resolve().parents[2] / "files" / "domain_controller" / "bimkit-directory"
-)
+DIRECTORY_HELPER_SOURCE = Path(__file__).resolve().parent / "files" / "bimkit_directory.py"
 
 
 class SambaProvisioned(FactBase[bool]):

@@ -7,7 +7,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from bimkit.templates import render
+from roles.templates import render
 
 PACKAGES = (
     "samba-ad-dc",

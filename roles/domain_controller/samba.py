@@ -47,7 +47,12 @@ from roles.domain_controller.plan import (
 from roles.operations import once, secret_file
 from roles.units import unit_files
 
-FILES = Path(__file__).resolve().parents[2] / "files" / "domain_controller"
+FILES = Path(__file__).resolve().parent / "files"
+
+
+def source_of(helper: str) -> str:
+    """The role's file of the command `helper` (bimkit-dc-check: files/bimkit_dc_check.py)."""
+    return str(FILES / (Path(helper).name.replace("-", "_") + ".py"))
 
 
 @deploy("bimkit domain controller: realm check")
@@ -85,7 +90,7 @@ def apply() -> None:
     for helper in (HELPER, DC_CHECK, DIRECTORY_HELPER, AD_BACKUP_HOOK):
         files.put(
             name=f"bimkit's helper {helper}",
-            src=str(FILES / Path(helper).name),
+            src=source_of(helper),
             dest=helper,
             mode="755",
         )

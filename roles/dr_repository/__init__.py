@@ -3,7 +3,7 @@
 restic's rest-server (Debian's restic-rest-server) in append-only mode with
 private repositories: each protected host may add snapshots to its own
 repository and can neither delete nor read another's. TLS with the DR CA
-(bimkit.dr.tls); one htpasswd credential per host. Retention and checks
+(bimkit.tls); one htpasswd credential per host. Retention and checks
 run on this host through a second, loopback-only instance that may delete.
 
 With `dr_repository: s3` the repositories are prefixes of the DR bucket
@@ -15,41 +15,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from io import StringIO
-from pathlib import Path
 from typing import Any
 
 from pyinfra.api.deploy import deploy
 from pyinfra.context import host
 from pyinfra.operations import apt, files, systemd
 
-from bimkit.settings import SecretSpec, load_secrets, secret_key
+from bimkit.secrets import SecretSpec, load_secrets, secret_key
+from dr.paths import CREDENTIALS_DIR, DR_CACHE, DR_CONFIG, S3_CREDENTIALS_FILE
 from roles.dr_repository.operations import htpasswd_file
 from roles.dr_repository.plan import (
     ADMIN_HTPASSWD,
     CERTIFICATE,
-    CREDENTIALS_DIR,
     DATA_DIR,
     DEFAULTS,
-    DR_CACHE,
-    DR_CONFIG,
-    DR_TOOL,
     HTPASSWD,
     JOBS,
     KEY,
     PACKAGES,
     REST_SERVER_PACKAGE,
-    RUNNER,
-    S3_CREDENTIALS_FILE,
     SERVICE_USER,
-    SNAPSHOT_READER,
     RestServerPlan,
     plan_repository,
     secret_names,
 )
 from roles.operations import private_file, secret_file
 from roles.units import unit_files
-
-REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def _secrets(data: dict[str, Any]) -> dict[str, str]:
@@ -78,14 +69,6 @@ def apply() -> None:
             name=f"{protected}'s repository password ({CREDENTIALS_DIR}/{protected}.password)",
             secret=f"restic_password_{secret_key(protected)}",
             path=f"{CREDENTIALS_DIR}/{protected}.password",
-        )
-    for source, destination, mode in (
-        (REPOSITORY / "bimkit" / "restic.py", RUNNER, "644"),
-        (REPOSITORY / "bimkit" / "restic_snapshots.py", SNAPSHOT_READER, "644"),
-        (REPOSITORY / "files" / "dr_repository" / "bimkit-dr", DR_TOOL, "755"),
-    ):
-        files.put(
-            name=f"bimkit's DR tool: {destination}", src=str(source), dest=destination, mode=mode
         )
     files.directory(name=f"Folder {DR_CACHE}", path=DR_CACHE, mode="700")
     files.put(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address
@@ -12,35 +11,32 @@ from typing import Any
 
 import bcrypt
 
-from bimkit import restic
-from bimkit.dr.tls import ServerTls, server_tls
-from bimkit.settings import S3_KEY_NAMES, secret_key
-from bimkit.templates import render
+from bimkit.secrets import S3_KEY_NAMES, secret_key
+from bimkit.tls import ServerTls, server_tls
+from dr import restic
+from dr.config import DrConfig, Retention, ServiceRetention, to_json
+from dr.paths import (
+    CREDENTIALS_DIR,
+    DR_CACHE,
+    DR_TOOL,
+    REPOSITORIES_DIR,
+    S3_CREDENTIALS_FILE,
+)
+from roles.templates import render
 
-PACKAGES = ("restic", "python3-cryptography", "python3-zstandard")
-"""restic, and what bimkit/restic_snapshots.py needs to read snapshot files."""
+PACKAGES = ("restic",)
+"""The jobs themselves come with the host runtime (roles/dr_runtime)."""
 REST_SERVER_PACKAGE = "restic-rest-server"
 PORT = 8000
-DATA_DIR = "/srv/restic"
-"""One restic repository per protected host: /srv/restic/<host>."""
+DATA_DIR = REPOSITORIES_DIR
 CONFIG_DIR = "/etc/restic-rest-server"
 HTPASSWD = f"{CONFIG_DIR}/users.htpasswd"
 CERTIFICATE = f"{CONFIG_DIR}/server.pem"
 KEY = f"{CONFIG_DIR}/server.key"
-CA_CERTIFICATE = "/etc/bimkit/dr-ca.pem"
-"""Where every host keeps the DR CA (clients verify the server with it)."""
 DEFAULTS = "/etc/default/restic-rest-server"
 ADMIN_PORT = 8001
 ADMIN_HTPASSWD = f"{CONFIG_DIR}/admin.htpasswd"
 ADMIN_USER = "admin"
-CREDENTIALS_DIR = "/etc/bimkit/restic"
-"""Per protected host: <host>.password and <host>.repository (admin URL), root only."""
-S3_CREDENTIALS_FILE = f"{CREDENTIALS_DIR}/s3-credentials"
-DR_CONFIG = "/etc/bimkit/dr.json"
-DR_TOOL = "/usr/local/sbin/bimkit-dr"
-RUNNER = "/usr/local/lib/bimkit/restic.py"
-SNAPSHOT_READER = "/usr/local/lib/bimkit/restic_snapshots.py"
-DR_CACHE = "/var/cache/bimkit/restic-admin"
 JOBS = {
     # name -> (what it does, command, OnCalendar)
     "bimkit-dr-forget": (
@@ -145,23 +141,26 @@ def dr_config(data: Mapping[str, Any]) -> str:
     `admin_url` is where the repositories are (`<admin_url>/<host>`); with S3,
     `credentials_file` holds the access key and there is no local `data_dir`.
     """
-    if uses_s3(data):
-        where: dict[str, Any] = {
-            "admin_url": restic.s3_url(data["dr_s3"]["endpoint"], data["dr_s3"]["bucket"]),
-            "credentials_file": S3_CREDENTIALS_FILE,
-            "data_dir": None,
-        }
-    else:
-        where = {"admin_url": f"rest:http://127.0.0.1:{ADMIN_PORT}", "data_dir": DATA_DIR}
-    config = {
-        **where,
-        "credentials_dir": CREDENTIALS_DIR,
-        "cache_dir": DR_CACHE,
-        "master_keys": f"{DR_CACHE}/master-keys",
-        "repositories": data["repositories"],
-        "timezone": data["timezone"],
-    }
-    return json.dumps(config, indent=1, sort_keys=True) + "\n"
+    s3 = uses_s3(data)
+    config = DrConfig(
+        admin_url=restic.s3_url(data["dr_s3"]["endpoint"], data["dr_s3"]["bucket"])
+        if s3
+        else f"rest:http://127.0.0.1:{ADMIN_PORT}",
+        data_dir=None if s3 else DATA_DIR,
+        credentials_file=S3_CREDENTIALS_FILE if s3 else None,
+        credentials_dir=CREDENTIALS_DIR,
+        cache_dir=DR_CACHE,
+        master_keys=f"{DR_CACHE}/master-keys",
+        repositories={
+            host: {
+                service: ServiceRetention(Retention(**policy["retention"]), policy["rpo_seconds"])
+                for service, policy in services.items()
+            }
+            for host, services in data["repositories"].items()
+        },
+        timezone=data["timezone"],
+    )
+    return to_json(config)
 
 
 def dr_units(rest_server: bool) -> dict[str, str]:

@@ -34,11 +34,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def run(
-    *argv: str, env: dict[str, str] | None = None, timeout: float = 900, check: bool = True
+    *argv: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 900,
+    check: bool = True,
+    cwd: Path = REPO,
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         list(argv),
-        cwd=REPO,
+        cwd=cwd,
         env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
@@ -74,9 +78,13 @@ def deploy_site(*options: str, data: Path | None = None) -> DeployTotals:
     if data:
         env["BIMKIT_DATA"] = str(data)
     result = run(str(BIN / "pyinfra"), "inventory.py", "deploys/site.py", "-y", *options, env=env)
-    output = result.stdout + result.stderr
+    return totals(result.stdout + result.stderr)
+
+
+def totals(output: str) -> DeployTotals:
+    """The grand totals of pyinfra's results table in `output`."""
     match = re.search(r"Grand total\s+\d+\s+(\S+)\s+(\S+)\s+(\S+)", output)
-    assert match, f"no results table in pyinfra's output:\n{result.stdout[-2000:]}"
+    assert match, f"no results table in pyinfra's output:\n{output[-2000:]}"
     changed, errors, unchanged = (0 if value == "-" else int(value) for value in match.groups())
     return DeployTotals(changed, errors, unchanged, output)
 

@@ -13,8 +13,16 @@ from typing import Any
 import pytest
 
 from bimkit.model.load import load_estate
-from roles.backup_agent.plan import CONFIG, METRICS_DIR, PASSWORD_FILE, REPOSITORY_FILE
-from roles.dr_repository.plan import CA_CERTIFICATE, CREDENTIALS_DIR, DATA_DIR, DR_CACHE
+from dr.paths import (
+    BACKUP_CONFIG,
+    CA_CERTIFICATE,
+    CREDENTIALS_DIR,
+    DR_CACHE,
+    METRICS_DIR,
+    PASSWORD_FILE,
+    REPOSITORY_FILE,
+)
+from dr.paths import REPOSITORIES_DIR as DATA_DIR
 from tests.conftest import REPO
 from tests.lab.conftest import DeployTotals, bimkit
 
@@ -100,7 +108,7 @@ def test_a_wrong_repository_password_is_named_as_such(first_deploy: DeployTotals
     on(
         "dc1",
         "umask 077; echo wrong > /root/wrong-password; python3 -c 'import json; "
-        f'c = json.load(open("{CONFIG}")); c["repository"]["password_file"] = '
+        f'c = json.load(open("{BACKUP_CONFIG}")); c["repository"]["password_file"] = '
         '"/root/wrong-password"; json.dump(c, open("/root/wrong.json", "w"))\'',
     )
     result = bimkit(

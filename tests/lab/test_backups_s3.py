@@ -21,10 +21,11 @@ from collections.abc import Iterator
 import pytest
 from botocore.exceptions import ClientError
 
-from bimkit import restic
 from bimkit.inventory import plan_inventory
 from bimkit.lab.plan import netns_name
-from roles.backup_agent.plan import S3_CREDENTIALS_FILE, plan_agent
+from dr import restic
+from dr.paths import S3_CREDENTIALS_FILE
+from roles.backup_agent.plan import plan_agent
 from roles.dr_repository.plan import plan_repository
 from tests import s3_users
 from tests.lab.conftest import BIN, DeployTotals

@@ -13,9 +13,9 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from roles.backup_agent.plan import PASSWORD_FILE, REPOSITORY_FILE
-from roles.dr_drill.plan import CONFIG, REPORTS_DIR
-from roles.dr_repository.plan import CA_CERTIFICATE, DATA_DIR
+from dr.paths import CA_CERTIFICATE, DRILL_CONFIG, PASSWORD_FILE, REPOSITORY_FILE
+from dr.paths import DRILL_REPORTS_DIR as REPORTS_DIR
+from dr.paths import REPOSITORIES_DIR as DATA_DIR
 from tests.lab.conftest import DeployTotals, bimkit
 from tests.lab.test_backups import DR, dr, on
 
@@ -123,7 +123,7 @@ def test_a_corrupted_pack_fails_the_drill_naming_snapshot_and_file(
 
 def test_a_snapshot_older_than_the_rpo_is_a_breach(first_deploy: DeployTotals) -> None:
     override = "/root/drill-rpo.json"
-    on(DR, f"python3 -c \"import json; c = json.load(open('{CONFIG}')); "
+    on(DR, f"python3 -c \"import json; c = json.load(open('{DRILL_CONFIG}')); "
        "c['services'] = {'fs1': c['services']['fs1']}; "
        "c['services']['fs1']['file-shares']['rpo_seconds'] = 1; "
        f"json.dump(c, open('{override}', 'w'))\"")  # fmt: skip
@@ -157,7 +157,7 @@ def test_a_failed_drill_run_by_its_timer_unit_notifies_the_admins(
 ) -> None:
     """Only pbx1, which has no recovery procedure yet: a quick, certain failure."""
     override = "/root/drill-pbx.json"
-    on(DR, f"python3 -c \"import json; c = json.load(open('{CONFIG}')); "
+    on(DR, f"python3 -c \"import json; c = json.load(open('{DRILL_CONFIG}')); "
        "c['services'] = {'pbx1': c['services']['pbx1']}; "
        f"json.dump(c, open('{override}', 'w'))\"")  # fmt: skip
     on(DR, f"systemctl set-environment BIMKIT_DRILL_CONFIG={override}")

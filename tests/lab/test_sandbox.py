@@ -1,4 +1,4 @@
-"""bimkit.sandbox on its own, as restore drills use it: an isolated machine, commands, teardown."""
+"""dr.sandbox on its own, as restore drills use it: an isolated machine, commands, teardown."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from bimkit.lab.state import LabPaths
-from bimkit.process import CommandFailed
-from bimkit.sandbox import machine
-from bimkit.sandbox.image import ImageRecipe, ensure_image, image_dir
-from bimkit.sandbox.machine import MachineSpec
+from dr.process import CommandFailed
+from dr.sandbox import machine
+from dr.sandbox.image import ImageRecipe, ensure_image, image_dir
+from dr.sandbox.machine import MachineSpec
 
 
 @pytest.fixture

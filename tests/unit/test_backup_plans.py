@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import datetime
-import importlib.machinery
-import importlib.util
 import json
-import sys
-from types import ModuleType
+from pathlib import Path
 from typing import Any
 
 import bcrypt
+import pytest
 
 from bimkit.inventory import plan_inventory
 from bimkit.model.load import load_estate
-from roles.backup_agent.plan import (
-    REPOSITORY_FILE,
-    S3_CREDENTIALS_FILE,
-    plan_agent,
-    repository_url,
-)
+from dr import jobs, restic
+from dr.config import BackupConfig, ConfigInvalid, DrConfig, from_data, load
+from dr.paths import REPOSITORY_FILE, S3_CREDENTIALS_FILE
+from roles.backup_agent.plan import plan_agent, repository_url
 from roles.domain_controller.plan import AD_BACKUP_HOOK
 from roles.dr_repository.plan import (
     ADMIN_PORT,
@@ -38,22 +34,6 @@ SECRETS = {
     "dr_admin_password": "admin-S3cret",
     **{f"repository_password_{h}": f"{h}-S3cret" for h in ("dc1", "fs1", "log1", "pbx1")},
 }
-
-
-def dr_tool() -> ModuleType:
-    """files/dr_repository/bimkit-dr, which imports `restic` as installed beside it."""
-    sys.path.insert(0, str(REPO / "bimkit"))
-    try:
-        loader = importlib.machinery.SourceFileLoader(
-            "bimkit_dr", str(REPO / "files" / "dr_repository" / "bimkit-dr")
-        )
-        spec = importlib.util.spec_from_loader("bimkit_dr", loader)
-        assert spec is not None
-        module = importlib.util.module_from_spec(spec)
-        loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(REPO / "bimkit"))
 
 
 def test_rest_server_is_append_only_private_and_tls() -> None:
@@ -119,9 +99,8 @@ def test_hosts_reach_the_dr_repository_by_address_with_their_own_user() -> None:
 
 
 def test_thirteen_weekly_checks_read_every_pack_in_a_quarter() -> None:
-    tool = dr_tool()
     monday = datetime.date(2026, 1, 5)
-    subsets = {tool.this_weeks_subset(monday + datetime.timedelta(weeks=w)) for w in range(13)}
+    subsets = {jobs.this_weeks_subset(monday + datetime.timedelta(weeks=w)) for w in range(13)}
     assert subsets == {f"{n}/13" for n in range(1, 14)}
 
 
@@ -133,7 +112,7 @@ def test_with_s3_hosts_write_to_their_prefix_with_their_own_key_file() -> None:
     repository = json.loads(plan.config)["repository"]
     assert repository["url"] == "s3:https://10.21.33.30:9000/kayapinar-dr/fs1"
     assert repository["credentials_file"] == S3_CREDENTIALS_FILE
-    assert "repository_file" not in repository and "cacert" not in repository
+    assert repository["repository_file"] is None and repository["cacert"] is None
 
 
 def test_with_s3_the_dr_host_runs_only_the_jobs_with_the_admin_key() -> None:
@@ -148,7 +127,7 @@ def test_with_s3_the_dr_host_runs_only_the_jobs_with_the_admin_key() -> None:
     config = json.loads(plan.dr_config)
     assert config["admin_url"] == "s3:https://10.21.33.30:9000/kayapinar-dr"
     assert config["data_dir"] is None and config["credentials_file"].endswith("s3-credentials")
-    repository = dr_tool().repository(config, "fs1")
+    repository = restic.for_dr_host(from_data(DrConfig, config), "fs1")
     assert repository.url == "s3:https://10.21.33.30:9000/kayapinar-dr/fs1"
     assert repository.repository_file is None
 
@@ -159,3 +138,24 @@ def test_a_line_with_the_salt_bimkit_once_derived_from_the_password_is_rehashed(
     rewritten = htpasswd({"dc1": "a"}, f"dc1:{weak}\n")
     assert rewritten != f"dc1:{weak}\n"
     assert bcrypt.checkpw(b"a", rewritten.split(":", 1)[1].strip().encode())
+
+
+def test_what_the_roles_write_is_what_the_hosts_load() -> None:
+    """One definition for both sides: every host's backup.json and dr.json load as typed."""
+    for name, data in DATA.items():
+        if data.get("backup_policies"):
+            loaded = from_data(BackupConfig, json.loads(plan_agent(name, data).config))
+            assert loaded.host == name and loaded.services
+        if data.get("repositories"):
+            config = from_data(DrConfig, json.loads(plan_repository(name, data, SECRETS).dr_config))
+            assert set(config.repositories) == {"dc1", "fs1", "log1", "pbx1"}
+
+
+def test_a_config_file_that_does_not_fit_names_the_field(tmp_path: Path) -> None:
+    document = json.loads(plan_agent("dc1", DATA["dc1"]).config)
+    document["services"]["active-directory"]["paths"] = "/var/backups"
+    path = tmp_path / "backup.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ConfigInvalid, match=r"backup.json: services.active-directory.paths: "
+                       "expected a list"):  # fmt: skip
+        load(BackupConfig, str(path))

@@ -8,8 +8,8 @@ import pytest
 
 from bimkit.inventory import plan_inventory
 from bimkit.model.load import load_estate
-from bimkit.templates import HEADER
 from roles.base.plan import APT_PROXY, CHRONY_CONTAINER, SYSLOG_FORWARD, BaseVars, plan_base
+from roles.templates import HEADER
 from tests.conftest import REPO
 
 DATA = {

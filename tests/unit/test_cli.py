@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bimkit.model.load import load_estate
-from bimkit.settings import required_secrets
+from bimkit.secrets import required_secrets
 from tests.conftest import REPO, EstateData, run_tool
 from tests.unit.test_inventory import run_pyinfra
 from tests.unit.test_validation import setter

@@ -10,6 +10,7 @@ from pathlib import Path
 from bimkit.directory import desired_directory
 from bimkit.inventory import plan_inventory
 from bimkit.model.load import load_estate
+from roles.domain_controller.facts import DIRECTORY_HELPER_SOURCE
 from roles.domain_controller.plan import (
     DC_CHECK,
     HANDOVER_FILE,
@@ -88,7 +89,7 @@ def test_a_failed_join_is_rolled_back_so_the_next_run_retries() -> None:
 
 def helper_constant(name: str) -> object:
     """A constant of the DC's directory helper, which runs there without bimkit installed."""
-    source = (REPO / "files" / "domain_controller" / "bimkit-directory").read_text()
+    source = DIRECTORY_HELPER_SOURCE.read_text()
     for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == name:
             return ast.literal_eval(node.value)

@@ -10,17 +10,18 @@ from typing import Any
 import html5lib
 import pytest
 
-from bimkit.drill import active_directory, files, messages, plan, report, runner, sandbox
 from bimkit.inventory import plan_inventory
 from bimkit.model.load import load_estate
-from bimkit.sandbox import machine
+from dr.config import DrillConfig, from_data
+from dr.drill import active_directory, files, messages, plan, report, runner, sandbox
+from dr.sandbox import machine
 from roles.dr_drill.plan import SCHEDULE, drill_config, drill_units
 from tests.conftest import REPO
 
 DATA = {
     name: data for entries in plan_inventory(load_estate(REPO)).values() for name, data in entries
 }
-CONFIG = json.loads(drill_config("dr1", DATA["dr1"]))
+CONFIG = from_data(DrillConfig, json.loads(drill_config("dr1", DATA["dr1"])))
 
 
 def test_every_protected_service_is_drilled_with_its_own_procedure() -> None:
@@ -39,8 +40,8 @@ def test_every_protected_service_is_drilled_with_its_own_procedure() -> None:
 
 
 def test_the_sandbox_must_not_reach_the_dcs_the_protected_hosts_or_the_dr_host() -> None:
-    assert {"10.21.17.10", "10.21.33.10", "10.21.33.20"} <= set(CONFIG["production_addresses"])
-    assert CONFIG["sandbox_address"].startswith("192.0.2.")
+    assert {"10.21.17.10", "10.21.33.10", "10.21.33.20"} <= set(CONFIG.production_addresses)
+    assert CONFIG.sandbox_address.startswith("192.0.2.")
     assert (
         "OnCalendar=*-01,04,07,10-01 02:00\nPersistent=true" in drill_units()["bimkit-drill.timer"]
     )
@@ -90,7 +91,7 @@ def test_junit_cases_become_checks_and_a_check_without_a_test_fails(tmp_path: Pa
         ("kerberos", False),
     ]
     assert "no SRV record" in checks[1]["detail"]
-    assert "no test_kerberos in drills/test_active_directory.py" in checks[2]["detail"]
+    assert "no test_kerberos in the drill checks (test_active_directory.py)" in checks[2]["detail"]
     missing = active_directory.checks_from_junit(tmp_path / "none.xml", ["dbcheck"])
     assert [(c["name"], c["ok"], c["detail"]) for c in missing] == [
         ("dbcheck", False, "the checks did not run")
@@ -98,10 +99,8 @@ def test_junit_cases_become_checks_and_a_check_without_a_test_fails(tmp_path: Pa
 
 
 def test_each_policy_check_has_a_test_in_the_drill_specs() -> None:
-    specs = (REPO / "drills" / active_directory.SPECS).read_text()
-    for check in active_directory.spec_names(
-        CONFIG["services"]["dc1"]["active-directory"]["verify"]
-    ):
+    specs = (REPO / "dr" / "drill" / "checks" / active_directory.SPECS).read_text()
+    for check in active_directory.spec_names(CONFIG.services["dc1"]["active-directory"].verify):
         assert f"def test_{check}(" in specs
 
 

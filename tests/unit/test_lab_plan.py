@@ -14,8 +14,8 @@ from bimkit.lab.aptproxy import config_text
 from bimkit.lab.guard import conflicting_routes
 from bimkit.lab.plan import UnknownSite, netns_name, plan_lab, veth_name
 from bimkit.model.load import load_estate
-from bimkit.sandbox.image import ImageRecipe, sources_text
-from bimkit.sandbox.machine import MachineSpec, nspawn_argv
+from dr.sandbox.image import ImageRecipe, sources_text
+from dr.sandbox.machine import MachineSpec, nspawn_argv
 from tests.conftest import REPO
 
 ESTATE = load_estate(REPO)

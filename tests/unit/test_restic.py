@@ -1,4 +1,4 @@
-"""bimkit.restic without restic: exit codes, JSON, masking (real restic runs in the lab tier)."""
+"""dr.restic without restic: exit codes, JSON, masking (real restic runs in the lab tier)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bimkit import restic
+from dr import restic
 
 
 @pytest.fixture

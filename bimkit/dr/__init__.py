@@ -1,1 +1,0 @@
-"""Disaster recovery: the DR repository's TLS and credentials, backup status, drills."""

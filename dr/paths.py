@@ -1,0 +1,51 @@
+"""Where the host runtime and its configuration live on hosts: one place for both sides.
+
+Roles install and write these; the CLI names them over SSH; the tools read them.
+"""
+
+from __future__ import annotations
+
+CONFIG_DIR = "/etc/bimkit"
+BACKUP_CONFIG = f"{CONFIG_DIR}/backup.json"
+"""A protected host's services, hooks and repository (dr.config.BackupConfig)."""
+DR_CONFIG = f"{CONFIG_DIR}/dr.json"
+"""The DR host's repositories and policies (dr.config.DrConfig)."""
+DRILL_CONFIG = f"{CONFIG_DIR}/drill.json"
+"""The DR host's restore drills (dr.config.DrillConfig)."""
+
+LIBRARY = "/usr/local/lib/bimkit"
+"""Installed versions of the package (`<LIBRARY>/versions/<version>/dr`) and `current`."""
+CURRENT = f"{LIBRARY}/current"
+BIN = "/usr/local/sbin"
+AGENT = f"{BIN}/bimkit-backup"
+NOTIFIER = f"{BIN}/bimkit-backup-notify"
+MANIFEST_TOOL = f"{BIN}/bimkit-manifest"
+DR_TOOL = f"{BIN}/bimkit-dr"
+DRILL_TOOL = f"{BIN}/bimkit-drill"
+DRILL_CHECKS = f"{CURRENT}/dr/drill/checks"
+"""The restore drill's testinfra checks, mounted read-only into each sandbox."""
+
+# A protected host (roles/backup_agent)
+PASSWORD_FILE = f"{CONFIG_DIR}/restic/password"
+"""The host's repository password (encrypts its backups), root only."""
+REPOSITORY_FILE = f"{CONFIG_DIR}/restic/repository"
+"""The repository URL with the host's append-only credential (RESTIC_REPOSITORY_FILE)."""
+S3_CREDENTIALS_FILE = f"{CONFIG_DIR}/restic/s3-credentials"
+"""With S3: the host's own access key, or on the DR host the jobs' (AWS_SHARED_CREDENTIALS_FILE)."""
+CA_CERTIFICATE = f"{CONFIG_DIR}/dr-ca.pem"
+"""The DR CA: every host verifies the DR repository's TLS certificate with it."""
+CACHE_DIR = "/var/cache/bimkit/restic"
+METRICS_DIR = "/var/lib/prometheus/node-exporter"
+"""node_exporter's textfile collector directory on Debian."""
+MANIFESTS_DIR = "/var/lib/bimkit/manifests"
+"""Checksum manifests written before each backup of a service that drills verify."""
+
+# The DR host (roles/dr_repository, roles/dr_drill)
+REPOSITORIES_DIR = "/srv/restic"
+"""One restic repository per protected host on the rest-server: <dir>/<host>."""
+CREDENTIALS_DIR = f"{CONFIG_DIR}/restic"
+"""Per protected host: <host>.password and <host>.repository (admin URL), root only."""
+DR_CACHE = "/var/cache/bimkit/restic-admin"
+DRILL_WORK_DIR = "/var/lib/bimkit/drill"
+DRILL_REPORTS_DIR = "/var/lib/bimkit/drills"
+IMAGE_CACHE = "/var/cache/bimkit"
