@@ -53,7 +53,7 @@ def verification(size_mb: int, runs: int) -> tuple[float, float]:
     verify = (
         f"PYTHONPATH={LIBRARY} python3 -c 'import json, sys; from dr import manifest; "
         'm = json.load(open("/var/tmp/bench-manifest.json")); r = manifest.verify(m, "/"); '
-        'sys.exit(not (r.passed() and r.checked == r.listed))\''
+        "sys.exit(not (r.passed() and r.checked == r.listed))'"
     )
     baseline = f"find {DATA} -type f -print0 | xargs -0 sha256sum > /dev/null"
     ours, theirs = [], []

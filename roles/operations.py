@@ -11,30 +11,17 @@ from typing import Any
 from pyinfra.api.command import FileUploadCommand, StringCommand
 from pyinfra.api.operation import operation
 from pyinfra.context import host
-from pyinfra.facts.files import Directory, File, Sha256File
+from pyinfra.facts.files import File
 
 from bimkit.secrets import SecretSpec, load_secrets
-
-
-@operation()
-def secret_file(secret: str, path: str) -> Generator[Any, None, None]:
-    """Put the value of secret `secret` into `path` (mode 0600, its folder 0700).
-
-    + secret: name of the secret (see `bimkit secrets check`)
-    + path: where the host keeps it, e.g. /etc/bimkit/ad_admin_password
-
-    Unlike `files.put`, the value never appears in a diff, an argument or a
-    log: it is read on the control machine here, compared by hash, and
-    uploaded as `private_file` does. A missing folder is made 0700.
-
-        secret_file(name="AD admin password", secret="ad_admin_password",
-                    path="/etc/bimkit/ad_admin_password")
-    """
-    value = load_secrets([SecretSpec(secret, "", host.name)]).get(secret) + "\n"
-    folder = posixpath.dirname(path)
-    if host.get_fact(Directory, path=folder) is None:
-        yield StringCommand("install", "-d", "-m", "700", "-o", "root", "-g", "root", folder)
-    yield from private_upload(path, value, "root", "600", f"secret `{secret}` is in place")
+from roles.facts import PathsState, ServicesState
+from roles.managed import (
+    ManagedFile,
+    Service,
+    State,
+    differences,
+    then_commands,
+)
 
 
 @operation()
@@ -62,43 +49,70 @@ PRIVATE_STAGING = "/etc/bimkit/.staging"
 
 
 @operation()
-def private_file(
-    path: str, content: str, group: str = "root", mode: str = "640"
-) -> Generator[Any, None, None]:
-    """Put `content` into `path`, readable by root and `group` only; never shown in a diff.
+def converge(wanted: list[State]) -> Generator[Any, None, None]:
+    """Make the host hold `wanted`: files, folders, absent files and running services.
 
-    + path: the file, e.g. a TLS key; its folder is left as it is
-    + content: derived from secrets on the control machine (e.g. a key or htpasswd)
-    + group: the group that may read it (a service's)
-    + mode: its mode, group-readable at most
+    + wanted: the role's state (roles.managed), in the order it should be applied
 
-    The file is uploaded into a root-only staging folder, given its owner and
-    mode there, then moved into place, so it is never readable by others,
-    not even for a moment.
+    One fact round trip for every path and one for every unit, however many;
+    then only what differs: folders made, files uploaded (atomically: beside
+    the target, then renamed; private ones in a root-only folder), unwanted
+    files removed, the changed items' `then` commands (daemon-reload,
+    restarts) run once each, and units enabled and started.
+
+        converge(name="chrony", wanted=[ManagedFile("/etc/chrony/chrony.conf", text,
+                 then=("systemctl restart chrony",)), Service("chrony.service")])
     """
-    yield from private_upload(path, content, group, mode, f"{path} is in place")
+    yield from converging(wanted)
 
 
-def private_upload(
-    path: str, content: str, group: str, mode: str, in_place: str
-) -> Generator[Any, None, None]:
-    """Upload into a root-only staging folder, set owner and mode there, move into place.
-
-    For operations that write private files; `in_place` is the no-op message.
-    """
-    wanted = hashlib.sha256(content.encode()).hexdigest()
-    current = host.get_fact(File, path=path)
-    if (
-        current
-        and host.get_fact(Sha256File, path=path) == wanted
-        and current["group"] == group
-        and f"{current['mode']}" == mode.lstrip("0")
-    ):
-        host.noop(in_place)
+def converging(wanted: list[State]) -> Generator[Any, None, None]:
+    """The commands of `converge`, for operations that compute their state from a fact."""
+    paths = [item.path for item in wanted if not isinstance(item, Service)]
+    units = [item.unit for item in wanted if isinstance(item, Service)]
+    found_paths = host.get_fact(PathsState, paths=paths) if paths else {}
+    found_units = host.get_fact(ServicesState, units=units) if units else {}
+    digests = {
+        item.path: hashlib.sha256(item.content.encode()).hexdigest()
+        for item in wanted
+        if isinstance(item, ManagedFile)
+    }
+    todo = differences(wanted, found_paths, found_units, digests)
+    if not todo:
+        host.noop(f"{len(paths)} path(s) and {len(units)} unit(s) as wanted")
         return
-    staged = posixpath.join(PRIVATE_STAGING, posixpath.basename(path))
-    yield StringCommand("install", "-d", "-m", "700", "-o", "root", "-g", "root", PRIVATE_STAGING)
-    yield FileUploadCommand(StringIO(content), staged)
-    yield StringCommand("chown", f"root:{group}", staged)
-    yield StringCommand("chmod", mode, staged)
-    yield StringCommand("mv", "-f", staged, path)
+    for folder in todo.directories:
+        yield StringCommand(
+            "install", "-d", "-m", folder.mode, "-o", folder.user, "-g", folder.group, folder.path
+        )
+    for link in todo.links:
+        yield StringCommand("ln", "-sfn", link.target, link.path)
+    for item in todo.files:
+        yield from _upload(item)
+    for gone in todo.absent:
+        yield StringCommand("rm", "-f", gone.path)
+    yield from then_commands(todo.changed())
+    for service in todo.services:
+        yield StringCommand("systemctl", "enable", "--now", service.unit)
+
+
+def _upload(item: ManagedFile) -> Generator[Any, None, None]:
+    """Into a staging file (root-only folder for private ones), owner and mode set there,
+    then renamed over the target: never half-written, never readable by others."""
+    if item.private:
+        staged = posixpath.join(PRIVATE_STAGING, posixpath.basename(item.path))
+        yield StringCommand(
+            "install", "-d", "-m", "700", "-o", "root", "-g", "root", PRIVATE_STAGING
+        )
+    else:
+        staged = f"{item.path}.bimkit-new"
+    yield StringCommand("mkdir", "-p", posixpath.dirname(item.path))
+    yield FileUploadCommand(StringIO(item.content), staged)
+    yield StringCommand("chown", f"{item.user}:{item.group}", staged)
+    yield StringCommand("chmod", item.mode, staged)
+    yield StringCommand("mv", "-f", staged, item.path)
+
+
+def secret_value(secret: str) -> str:
+    """The value of secret `secret`, read on the control machine (never logged)."""
+    return load_secrets([SecretSpec(secret, "", host.name)]).get(secret)

@@ -1,28 +1,31 @@
-"""systemd unit files the roles install, and the reload that makes systemd see them."""
+"""systemd unit files the roles install, with the reload that makes systemd see them (pure)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from io import StringIO
 
-from pyinfra.api.operation import OperationMeta
-from pyinfra.operations import files, systemd
+from roles.managed import ManagedFile
 
 UNIT_DIR = "/etc/systemd/system"
+DAEMON_RELOAD = "systemctl daemon-reload"
 
 
-def unit_files(units: Mapping[str, str], what: str) -> dict[str, OperationMeta]:
-    """Put `units` (file name -> content) into /etc/systemd/system; reload systemd if one changed.
+def unit_files(
+    units: Mapping[str, str], restart: Mapping[str, str] | None = None
+) -> list[ManagedFile]:
+    """`units` (file name -> content) in /etc/systemd/system; systemd reloads after a change.
 
-    Returns each unit's operation, for `restarted=` of the services that use it.
+    + restart: unit file name -> the service restarted when that file changed
     """
-    puts = {
-        unit: files.put(
-            name=f"{what}: {unit}", src=StringIO(content), dest=f"{UNIT_DIR}/{unit}", mode="644"
+    restart = restart or {}
+    return [
+        ManagedFile(
+            f"{UNIT_DIR}/{unit}",
+            content,
+            then=(
+                DAEMON_RELOAD,
+                *((f"systemctl restart {restart[unit]}",) if unit in restart else ()),
+            ),
         )
         for unit, content in units.items()
-    }
-    systemd.daemon_reload(
-        name=f"systemd sees the {what}", _if=lambda: any(put.did_change() for put in puts.values())
-    )
-    return puts
+    ]

@@ -44,6 +44,4 @@ def deploy(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
-        deploy
-    )
+    app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(deploy)

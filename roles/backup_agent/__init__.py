@@ -8,13 +8,13 @@ metrics. A failed run fails its unit, which starts the notification unit.
 
 from __future__ import annotations
 
-from io import StringIO
+import posixpath
 
 from pyinfra.api.deploy import deploy
 from pyinfra.context import host
-from pyinfra.operations import apt, files, systemd
+from pyinfra.operations import apt
 
-from bimkit.secrets import S3_KEY_NAMES, SecretSpec, load_secrets, secret_key
+from bimkit.secrets import S3_KEY_NAMES, secret_key
 from bimkit.tls import ca_certificate
 from dr import restic
 from dr.paths import (
@@ -29,7 +29,8 @@ from dr.paths import (
 )
 from roles.backup_agent.plan import plan_agent, repository_url
 from roles.dr_repository.plan import uses_s3
-from roles.operations import private_file, secret_file
+from roles.managed import ManagedDirectory, ManagedFile, Service, State
+from roles.operations import converge, secret_value
 from roles.units import unit_files
 
 
@@ -40,52 +41,27 @@ def apply() -> None:
     key = secret_key(host.name)
     # The agent itself comes with the host runtime (roles/dr_runtime).
     apt.packages(name="restic", packages=["restic"])
-    secret_file(
-        name="Repository password (encrypts this host's backups)",
-        secret=f"restic_password_{key}",
-        path=PASSWORD_FILE,
-    )
+    wanted: list[State] = [
+        ManagedDirectory(posixpath.dirname(PASSWORD_FILE), mode="700"),
+        ManagedFile(PASSWORD_FILE, secret_value(f"restic_password_{key}") + "\n", mode="600",
+                    private=True),
+    ]  # fmt: skip
     if uses_s3(data):
-        s3_key = load_secrets(
-            [SecretSpec(f"s3_{name}_{key}", "", host.name) for name in S3_KEY_NAMES]
-        )
-        private_file(
-            name=f"This host's S3 access key ({S3_CREDENTIALS_FILE})",
-            path=S3_CREDENTIALS_FILE,
-            content=restic.aws_credentials(
-                *(s3_key.get(f"s3_{name}_{key}") for name in S3_KEY_NAMES)
-            ),
-            mode="600",
-        )
+        s3_key = [secret_value(f"s3_{name}_{key}") for name in S3_KEY_NAMES]
+        credentials = restic.aws_credentials(*s3_key)
+        wanted.append(ManagedFile(S3_CREDENTIALS_FILE, credentials, mode="600", private=True))
     else:
-        ca_secret = load_secrets([SecretSpec("dr_ca_secret", "", host.name)]).get("dr_ca_secret")
-        files.put(
-            name=f"DR CA certificate ({CA_CERTIFICATE})",
-            src=StringIO(ca_certificate(ca_secret, data["municipality"])),
-            dest=CA_CERTIFICATE,
-            mode="644",
-        )
-        credential = load_secrets([SecretSpec(f"repository_password_{key}", "", host.name)])
-        private_file(
-            name=f"DR repository with this host's append-only credential ({REPOSITORY_FILE})",
-            path=REPOSITORY_FILE,
-            content=repository_url(data, host.name, credential.get(f"repository_password_{key}"))
-            + "\n",
-            mode="600",
-        )
-    for folder in (CACHE_DIR, METRICS_DIR, MANIFESTS_DIR):
-        files.directory(name=f"Folder {folder}", path=folder, mode="755")
-    files.put(
-        name=f"What to back up, hooks, repository ({BACKUP_CONFIG})",
-        src=StringIO(plan.config),
-        dest=BACKUP_CONFIG,
-        mode="600",
+        ca = ca_certificate(secret_value("dr_ca_secret"), data["municipality"])
+        url = repository_url(data, host.name, secret_value(f"repository_password_{key}"))
+        wanted += [
+            ManagedFile(CA_CERTIFICATE, ca),
+            ManagedFile(REPOSITORY_FILE, url + "\n", mode="600", private=True),
+        ]
+    wanted += [ManagedDirectory(folder) for folder in (CACHE_DIR, METRICS_DIR, MANIFESTS_DIR)]
+    wanted.append(ManagedFile(BACKUP_CONFIG, plan.config, mode="600"))
+    wanted += unit_files(plan.units)
+    wanted += [Service(f"bimkit-backup@{service}.timer") for service in plan.services]
+    converge(
+        name=f"Repository, credentials, {BACKUP_CONFIG}, timers of {', '.join(plan.services)}",
+        wanted=wanted,
     )
-    unit_files(plan.units, "backup units")
-    for service in plan.services:
-        systemd.service(
-            name=f"Backup of {service} on schedule",
-            service=f"bimkit-backup@{service}.timer",
-            running=True,
-            enabled=True,
-        )

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from roles.managed import Absent, ManagedFile, Service, State
 from roles.templates import render
 
 
@@ -42,13 +43,6 @@ class BaseVars:
 
 
 @dataclass(frozen=True)
-class ManagedFile:
-    path: str
-    content: str
-    mode: str = "644"
-
-
-@dataclass(frozen=True)
 class BasePlan:
     hostname: str
     timezone: str
@@ -67,10 +61,31 @@ class BasePlan:
     absent: tuple[str, ...]
     """Files the role removes where they do not apply (e.g. forwarding on the log server)."""
 
+    def wanted(self) -> list[State]:
+        """Everything but the apt proxy (first, alone: the way to the mirror) in one converge."""
+        files = [self.hosts, self.resolv, self.chrony, self.chrony_container, self.auto_upgrades,
+                 self.syslog_forward, self.sshd, self.sudoers]  # fmt: skip
+        return [
+            *(Absent(path, then=RESTARTS.get(path, ())) for path in self.absent),
+            *(managed for managed in files if managed is not None),
+            Service("chrony.service"),
+            Service("rsyslog.service"),
+        ]
+
 
 APT_PROXY = "/etc/apt/apt.conf.d/01bimkit-proxy"
+CHRONY_CONF = "/etc/chrony/chrony.conf"
 CHRONY_CONTAINER = "/etc/systemd/system/chrony.service.d/bimkit-container.conf"
 SYSLOG_FORWARD = "/etc/rsyslog.d/90-bimkit-forward.conf"
+SSHD_CONF = "/etc/ssh/sshd_config.d/50-bimkit.conf"
+RESTARTS = {
+    CHRONY_CONF: ("systemctl restart chrony",),
+    CHRONY_CONTAINER: ("systemctl daemon-reload", "systemctl restart chrony"),
+    SYSLOG_FORWARD: ("systemctl restart rsyslog",),
+    # A broken sshd configuration must never be loaded: checked first.
+    SSHD_CONF: ("sshd -t", "systemctl reload ssh"),
+}
+"""What follows a change of each file."""
 
 
 def ntp_servers(data: Mapping[str, Any]) -> list[str]:
@@ -134,22 +149,31 @@ def plan_base(hostname: str, data: Mapping[str, Any], in_container: bool) -> Bas
             render("base/resolv.conf.j2", dns_domain=data["realm"], nameservers=nameservers(data)),
         ),
         chrony=ManagedFile(
-            "/etc/chrony/chrony.conf", render("base/chrony.conf.j2", ntp_servers=ntp_servers(data))
+            CHRONY_CONF,
+            render("base/chrony.conf.j2", ntp_servers=ntp_servers(data)),
+            then=RESTARTS[CHRONY_CONF],
         ),
-        chrony_container=ManagedFile(CHRONY_CONTAINER, render("base/chrony-container.conf.j2"))
+        chrony_container=ManagedFile(
+            CHRONY_CONTAINER,
+            render("base/chrony-container.conf.j2"),
+            then=RESTARTS[CHRONY_CONTAINER],
+        )
         if in_container
         else None,
         auto_upgrades=ManagedFile(
             "/etc/apt/apt.conf.d/20auto-upgrades", render("base/auto-upgrades.conf.j2")
         ),
         syslog_forward=ManagedFile(
-            SYSLOG_FORWARD, render("base/rsyslog-forward.conf.j2", syslog_servers=syslog_servers)
+            SYSLOG_FORWARD,
+            render("base/rsyslog-forward.conf.j2", syslog_servers=syslog_servers),
+            then=RESTARTS[SYSLOG_FORWARD],
         )
         if syslog_servers
         else None,
         sshd=ManagedFile(
-            "/etc/ssh/sshd_config.d/50-bimkit.conf",
+            SSHD_CONF,
             render("base/sshd.conf.j2", ssh_max_auth_tries=tunables.ssh_max_auth_tries),
+            then=RESTARTS[SSHD_CONF],
         ),
         sudoers=ManagedFile(
             f"/etc/sudoers.d/{tunables.admin_group}",

@@ -42,15 +42,17 @@ class ServedRealm(FactBase[str | None]):
         return output[0].strip() if output else None
 
 
-class DirectoryState(FactBase[dict[str, Any] | None]):
-    """The directory as the DC holds it (`bimkit-directory state`), None before provisioning.
+class DomainState(FactBase[dict[str, Any] | None]):
+    """What the primary DC holds that the role manages (`bimkit-directory state`): the
+    directory, the password policy's attributes, the DNS zones; None before provisioning.
 
-    {"base": "DC=ad,...", "ous": [...], "groups": {...}, "users": {...}}
+    {"directory": {"base": "DC=ad,...", "ous": [...], "groups": {...}, "users": {...}},
+     "password_settings": {"minPwdLength": 12, ...}, "dns_zones": ["ad.kayapinar.bel.tr", ...]}
     """
 
     def command(self) -> str:
-        # The reader travels with the fact: facts are gathered before any
-        # operation runs, so the installed helper may not be there yet.
+        # The reader travels with the fact: the realm check asks before any operation
+        # has installed the helper.
         source = DIRECTORY_HELPER_SOURCE.read_text()
         return (
             f"test -e {SAM_LDB} || {{ echo null; exit 0; }}; python3 -c {shlex.quote(source)} state"
@@ -59,39 +61,6 @@ class DirectoryState(FactBase[dict[str, Any] | None]):
     def process(self, output: list[str]) -> dict[str, Any] | None:
         state: dict[str, Any] | None = json.loads("\n".join(output))
         return state
-
-
-class PasswordSettings(FactBase[dict[str, str] | None]):
-    """`samba-tool domain passwordsettings show` as label -> value; None before provisioning.
-
-    {"Minimum password length": "12", "Password complexity": "on", ...}
-    """
-
-    def command(self) -> str:
-        return f"test -e {SAM_LDB} && samba-tool domain passwordsettings show || echo none"
-
-    def process(self, output: list[str]) -> dict[str, str] | None:
-        if output == ["none"]:
-            return None
-        pairs = (line.rsplit(": ", 1) for line in output if ": " in line)
-        return {label.strip(): value.strip() for label, value in pairs}
-
-
-class DnsZones(FactBase[list[str] | None]):
-    """Names of the DNS zones the local Samba AD holds; None before provisioning.
-
-    ["ad.kayapinar.bel.tr", "16.21.10.in-addr.arpa", ...]
-    """
-
-    def command(self) -> str:
-        return (
-            f"test -e {SAM_LDB} || {{ echo none; exit 0; }}; "
-            f"ldbsearch --cross-ncs -H {SAM_LDB} '(objectClass=dnsZone)' name "
-            "| sed -n 's/^name: //p'"
-        )
-
-    def process(self, output: list[str]) -> list[str] | None:
-        return None if output == ["none"] else sorted(output)
 
 
 def _reporting(command: str) -> str:

@@ -22,7 +22,7 @@ from bimkit.directory import (
     empty_directory,
     plan_directory,
 )
-from roles.domain_controller.facts import DirectoryState, DnsZones, PasswordSettings, ServedRealm
+from roles.domain_controller.facts import DomainState, ServedRealm
 from roles.domain_controller.plan import (
     DIRECTORY_HELPER,
     FORWARDER_PATTERN,
@@ -32,6 +32,7 @@ from roles.domain_controller.plan import (
     password_settings_command,
     password_settings_options,
     realm_mismatch_command,
+    shown_password_settings,
     zone_create_command,
 )
 
@@ -40,10 +41,26 @@ logger = logging.getLogger("pyinfra")
 ACTIONS_FILE = "/var/lib/bimkit/directory-actions.json"
 
 
+_domain_states: dict[Any, dict[str, Any] | None] = {}
+
+
+def domain_state() -> dict[str, Any] | None:
+    """The primary's directory, password policy and DNS zones, read once per deploy run.
+
+    The realm check reads it before any role runs; the directory, password and zone
+    operations then work from that same snapshot, each on its own part, so the
+    directory that was found safe is the one changed. None: not provisioned yet
+    (as a freshly provisioned domain, it holds nothing bimkit manages).
+    """
+    if host not in _domain_states:
+        _domain_states[host] = host.get_fact(DomainState)
+    return _domain_states[host]
+
+
 def _planned(desired: Directory, realm: str) -> list[Action]:
     """The directory actions for this DC; OperationError naming the host when refused."""
-    state = host.get_fact(DirectoryState)
-    current = directory_from_state(state) if state else empty_directory(realm)
+    state = domain_state()
+    current = directory_from_state(state["directory"]) if state else empty_directory(realm)
     try:
         return plan_directory(desired, current)
     except DirectoryRefused as refused:
@@ -76,7 +93,7 @@ def directory(desired: Directory, realm: str) -> Generator[Any, None, None]:
     created, renamed, changed or disabled. Data that would create an unrecorded
     username or give an account to another person stops the deploy before
     anything runs (`DirectoryRefused`). New accounts' passwords are made on the DC
-    and never leave it (see files/domain_controller/bimkit-directory).
+    and never leave it (see files/bimkit_directory.py).
     """
     actions = _planned(desired, realm)
     if not actions:
@@ -95,7 +112,9 @@ def password_policy(policy: dict[str, Any]) -> Generator[Any, None, None]:
 
     + policy: estate.yaml's `password_policy`, as host data `account_policy` carries it
     """
-    options = password_settings_options(policy, host.get_fact(PasswordSettings))
+    state = domain_state()
+    shown = shown_password_settings(state["password_settings"]) if state else None
+    options = password_settings_options(policy, shown)
     if not options:
         host.noop("the password policy matches estate.yaml")
         return
@@ -109,8 +128,8 @@ def reverse_zones(zones: list[str], realm: str) -> Generator[Any, None, None]:
     + zones: in-addr.arpa zone names; zones not listed are left alone
     + realm: the AD realm
     """
-    found = host.get_fact(DnsZones)
-    held = set(found) if found else set()
+    state = domain_state()
+    held = set(state["dns_zones"]) if state else set()
     missing = [zone for zone in zones if zone not in held]
     if not missing:
         host.noop("every site subnet has its reverse zone")

@@ -138,6 +138,32 @@ PASSWORD_SETTINGS = {
 """How the estate's password_policy maps onto `samba-tool domain passwordsettings`."""
 
 
+NEVER = -0x8000000000000000
+TICKS_PER_DAY = 10**7 * 60 * 60 * 24
+TICKS_PER_MINUTE = 10**7 * 60
+
+
+def shown_password_settings(stored: Mapping[str, int]) -> dict[str, str]:
+    """The domain object's attributes (ages in negative 100 ns ticks) labelled and rounded
+    as `samba-tool domain passwordsettings show` shows them."""
+
+    def days(ticks: int) -> str:
+        return "0" if ticks == NEVER else str(abs(ticks) // TICKS_PER_DAY)
+
+    return {
+        "Password complexity": "on" if stored["pwdProperties"] & 1 else "off",
+        "Password history length": str(stored["pwdHistoryLength"]),
+        "Minimum password length": str(stored["minPwdLength"]),
+        "Minimum password age (days)": days(stored["minPwdAge"]),
+        "Maximum password age (days)": days(stored["maxPwdAge"]),
+        "Account lockout duration (mins)": str(abs(stored["lockoutDuration"]) // TICKS_PER_MINUTE),
+        "Account lockout threshold (attempts)": str(stored["lockoutThreshold"]),
+        "Reset account lockout after (mins)": str(
+            abs(stored["lockOutObservationWindow"]) // TICKS_PER_MINUTE
+        ),
+    }
+
+
 def password_settings_options(
     policy: Mapping[str, Any], shown: Mapping[str, str] | None
 ) -> list[str]:

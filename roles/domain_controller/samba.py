@@ -8,12 +8,12 @@ the other DCs get it by replication.
 
 from __future__ import annotations
 
-from io import StringIO
+import posixpath
 from pathlib import Path
 
 from pyinfra.api.deploy import deploy
 from pyinfra.context import host
-from pyinfra.operations import apt, files, server, systemd
+from pyinfra.operations import apt, server
 
 from bimkit.directory import directory_from_state
 from roles.domain_controller import operations
@@ -44,8 +44,9 @@ from roles.domain_controller.plan import (
     rsyncd_conf,
     sysvol_sync_units,
 )
-from roles.operations import once, secret_file
-from roles.units import unit_files
+from roles.managed import ManagedDirectory, ManagedFile, ManagedLink, Service
+from roles.operations import converge, once, secret_value
+from roles.units import DAEMON_RELOAD, unit_files
 
 FILES = Path(__file__).resolve().parent / "files"
 
@@ -75,34 +76,29 @@ def apply() -> None:
     data = host.data.dict()
     # Masked before the packages arrive, so they never start: on a DC, samba-ad-dc
     # runs its own winbind, and the member daemons would only fail.
-    masks = [
-        files.link(
-            name=f"{unit} masked (an AD DC runs samba-ad-dc)",
-            path=f"/etc/systemd/system/{unit}.service",
-            target="/dev/null",
-        )
-        for unit in FILE_SERVER_UNITS
-    ]
-    systemd.daemon_reload(
-        name="systemd sees the masks", _if=lambda: any(mask.did_change() for mask in masks)
+    converge(
+        name="smbd, nmbd, winbind masked (an AD DC runs samba-ad-dc)",
+        wanted=[
+            ManagedLink(f"/etc/systemd/system/{unit}.service", "/dev/null", then=(DAEMON_RELOAD,))
+            for unit in FILE_SERVER_UNITS
+        ],
     )
     apt.packages(name="Samba AD DC packages", packages=list(PACKAGES))
-    for helper in (HELPER, DC_CHECK, DIRECTORY_HELPER, AD_BACKUP_HOOK):
-        files.put(
-            name=f"bimkit's helper {helper}",
-            src=source_of(helper),
-            dest=helper,
-            mode="755",
-        )
-    secret_file(name="AD Administrator password", secret="ad_admin_password", path=PASSWORD_FILE)
     # Before a join the realm must resolve (roles/base points resolv.conf at the DCs)
     # and Kerberos must know it.
-    files.put(
-        name="Kerberos client (/etc/krb5.conf)",
-        src=StringIO(krb5_conf(data)),
-        dest="/etc/krb5.conf",
-        mode="644",
-    )
+    converge(
+        name="bimkit's DC helpers, the Administrator password, /etc/krb5.conf",
+        wanted=[
+            *(
+                ManagedFile(helper, Path(source_of(helper)).read_text(), mode="755")
+                for helper in (HELPER, DC_CHECK, DIRECTORY_HELPER, AD_BACKUP_HOOK)
+            ),
+            ManagedDirectory(posixpath.dirname(PASSWORD_FILE), mode="700"),
+            ManagedFile(PASSWORD_FILE, secret_value("ad_admin_password") + "\n", mode="600",
+                        private=True),
+            ManagedFile("/etc/krb5.conf", krb5_conf(data)),
+        ],
+    )  # fmt: skip
 
     provisioned = host.get_fact(SambaProvisioned)
     realm = data["realm"].upper()
@@ -110,9 +106,7 @@ def apply() -> None:
     if data["dc_role"] == "primary":
         if not provisioned:
             server.shell(name=f"Provision realm {realm}", commands=[provision_command(data)])
-        systemd.service(
-            name="samba-ad-dc running (primary)", service="samba-ad-dc", running=True, enabled=True
-        )
+        converge(name="samba-ad-dc running (primary)", wanted=[Service("samba-ad-dc.service")])
         # Only on the primary: the other DCs get these by replication.
         operations.password_policy(
             name="Password and lockout policy from estate.yaml", policy=data["account_policy"]
@@ -137,33 +131,18 @@ def apply() -> None:
     if joining:
         server.shell(name=f"Join realm {realm} as an additional DC", commands=[join_command(data)])
     if data["dc_role"] == "additional":
-        systemd.service(
-            name="samba-ad-dc running (additional)",
-            service="samba-ad-dc",
-            running=True,
-            enabled=True,
-        )
+        converge(name="samba-ad-dc running (additional)", wanted=[Service("samba-ad-dc.service")])
     operations.dns_forwarders(
         name=f"DNS forwarders from estate.yaml ({SMB_CONF})", line=dns_forwarder_line(data)
     )
     # chrony (roles/base) serves the estate's time from the DCs, signed for domain members.
-    signd = files.directory(
-        name=f"chrony may use Samba's NTP signing socket ({NTP_SIGND_SOCKET})",
-        path=NTP_SIGND_SOCKET,
-        group="_chrony",
-        mode="750",
-    )
-    chrony_conf = files.put(
+    restart_chrony = ("systemctl restart chrony",)
+    converge(
         name=f"chrony serves time, signed for domain members ({CHRONY_DC_CONF})",
-        src=StringIO(chrony_dc_conf(data)),
-        dest=CHRONY_DC_CONF,
-        mode="644",
-    )
-    systemd.service(
-        name="chrony restarted for the DC settings",
-        service="chrony",
-        restarted=True,
-        _if=lambda: chrony_conf.did_change() or signd.did_change(),
+        wanted=[
+            ManagedDirectory(NTP_SIGND_SOCKET, mode="750", group="_chrony", then=restart_chrony),
+            ManagedFile(CHRONY_DC_CONF, chrony_dc_conf(data), then=restart_chrony),
+        ],
     )
 
     # SYSVOL: Samba does not replicate it. The primary serves it read-only to
@@ -171,40 +150,33 @@ def apply() -> None:
     # These lines come after everything above, so the primary serves before
     # any DC pulls (see "Primary DC serves the realm").
     if data["dc_role"] == "primary":
-        rsyncd = files.put(
-            name="rsync serves SYSVOL to the other DCs (/etc/rsyncd.conf)",
-            src=StringIO(rsyncd_conf(data)),
-            dest="/etc/rsyncd.conf",
-            mode="644",
-        )
         once(
             name=f"A copy of idmap.ldb for the other DCs ({IDMAP_EXPORT})",
             marker=f"{IDMAP_EXPORT}/.bimkit-exported",
             commands=idmap_export_commands(),
         )
-        systemd.service(
-            name="rsync daemon running",
-            service="rsync",
-            running=True,
-            enabled=True,
-            restarted=rsyncd.will_change,
-        )
+        converge(
+            name="rsync serves SYSVOL to the other DCs (/etc/rsyncd.conf)",
+            wanted=[
+                ManagedFile("/etc/rsyncd.conf", rsyncd_conf(data),
+                            then=("systemctl restart rsync",)),
+                Service("rsync.service"),
+            ],
+        )  # fmt: skip
     if data["dc_role"] == "additional":
-        files.put(
-            name=f"SYSVOL pull script ({SYSVOL_SYNC})",
-            src=str(FILES / Path(SYSVOL_SYNC).name),
-            dest=SYSVOL_SYNC,
-            mode="755",
+        converge(
+            name=f"SYSVOL pull script and units ({SYSVOL_SYNC})",
+            wanted=[
+                ManagedFile(SYSVOL_SYNC, (FILES / Path(SYSVOL_SYNC).name).read_text(), mode="755"),
+                *unit_files(sysvol_sync_units(data)),
+            ],
         )
-        unit_files(sysvol_sync_units(data), "SYSVOL pull units")
         once(
             name=f"idmap taken from the primary, SYSVOL pulled and its ACLs reset ({IDMAP})",
             marker="/var/lib/bimkit/idmap-imported",
             commands=idmap_import_commands(data),
         )
-        systemd.service(
+        converge(
             name=f"SYSVOL pulled from the primary every {SYSVOL_SYNC_MINUTES} minutes",
-            service="bimkit-sysvol-sync.timer",
-            running=True,
-            enabled=True,
+            wanted=[Service("bimkit-sysvol-sync.timer")],
         )

@@ -8,14 +8,14 @@ built by the first drill.
 
 from __future__ import annotations
 
-from io import StringIO
-
 from pyinfra.api.deploy import deploy
 from pyinfra.context import host
-from pyinfra.operations import apt, files, systemd
+from pyinfra.operations import apt
 
 from dr.paths import DRILL_CONFIG, DRILL_REPORTS_DIR, DRILL_WORK_DIR
 from roles.dr_drill.plan import PACKAGES, drill_config, drill_units
+from roles.managed import ManagedDirectory, ManagedFile, Service
+from roles.operations import converge
 from roles.units import unit_files
 
 
@@ -23,18 +23,13 @@ from roles.units import unit_files
 def apply() -> None:
     data = host.data.dict()
     apt.packages(name="Sandbox machines and their image", packages=list(PACKAGES))
-    for folder in (DRILL_WORK_DIR, DRILL_REPORTS_DIR):
-        files.directory(name=f"Folder {folder}", path=folder, mode="700")
-    files.put(
-        name=f"What to drill, targets, sandbox ({DRILL_CONFIG})",
-        src=StringIO(drill_config(host.name, data)),
-        dest=DRILL_CONFIG,
-        mode="600",
-    )
-    unit_files(drill_units(), "drill units")
-    systemd.service(
-        name="Restore drill every quarter",
-        service="bimkit-drill.timer",
-        running=True,
-        enabled=True,
+    converge(
+        name=f"Drill folders, {DRILL_CONFIG}, the quarterly timer",
+        wanted=[
+            ManagedDirectory(DRILL_WORK_DIR, mode="700"),
+            ManagedDirectory(DRILL_REPORTS_DIR, mode="700"),
+            ManagedFile(DRILL_CONFIG, drill_config(host.name, data), mode="600"),
+            *unit_files(drill_units()),
+            Service("bimkit-drill.timer"),
+        ],
     )

@@ -13,13 +13,11 @@ jobs, which use the S3 key `s3_access_key_id`/`s3_secret_access_key`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from io import StringIO
 from typing import Any
 
 from pyinfra.api.deploy import deploy
 from pyinfra.context import host
-from pyinfra.operations import apt, files, systemd
+from pyinfra.operations import apt
 
 from bimkit.secrets import SecretSpec, load_secrets, secret_key
 from dr.paths import CREDENTIALS_DIR, DR_CACHE, DR_CONFIG, S3_CREDENTIALS_FILE
@@ -39,7 +37,8 @@ from roles.dr_repository.plan import (
     plan_repository,
     secret_names,
 )
-from roles.operations import private_file, secret_file
+from roles.managed import ManagedDirectory, ManagedFile, Service, State
+from roles.operations import converge, secret_value
 from roles.units import unit_files
 
 
@@ -57,93 +56,64 @@ def apply() -> None:
     apt.packages(name="restic, its REST server", packages=[*rest_package, *PACKAGES])
     if plan.rest is not None:
         rest_server(plan.rest)
-    else:
-        private_file(
-            name=f"The DR jobs' S3 access key ({S3_CREDENTIALS_FILE})",
-            path=S3_CREDENTIALS_FILE,
-            content=plan.s3_credentials or "",
+    wanted: list[State] = [ManagedDirectory(CREDENTIALS_DIR, mode="700")]
+    if plan.rest is None:
+        credentials = plan.s3_credentials or ""
+        wanted.append(ManagedFile(S3_CREDENTIALS_FILE, credentials, mode="600", private=True))
+    wanted += [
+        ManagedFile(
+            f"{CREDENTIALS_DIR}/{protected}.password",
+            secret_value(f"restic_password_{secret_key(protected)}") + "\n",
             mode="600",
+            private=True,
         )
-    for protected in plan.hosts:
-        secret_file(
-            name=f"{protected}'s repository password ({CREDENTIALS_DIR}/{protected}.password)",
-            secret=f"restic_password_{secret_key(protected)}",
-            path=f"{CREDENTIALS_DIR}/{protected}.password",
-        )
-    files.directory(name=f"Folder {DR_CACHE}", path=DR_CACHE, mode="700")
-    files.put(
-        name=f"Repositories, retention and RPO ({DR_CONFIG})",
-        src=StringIO(plan.dr_config),
-        dest=DR_CONFIG,
-        mode="600",
-    )
-    units = unit_files(plan.units, "DR units")
+        for protected in plan.hosts
+    ]
     if plan.rest is not None:
-        admin_instance(plan.rest, units)
-    for job in JOBS:
-        systemd.service(name=f"{job}.timer", service=f"{job}.timer", running=True, enabled=True)
+        wanted += [
+            ManagedFile(f"{CREDENTIALS_DIR}/{protected}.repository", url + "\n", mode="600",
+                        private=True)
+            for protected, url in plan.rest.admin_urls.items()
+        ]  # fmt: skip
+    wanted += [
+        ManagedDirectory(DR_CACHE, mode="700"),
+        ManagedFile(DR_CONFIG, plan.dr_config, mode="600"),
+        *unit_files(plan.units, restart={ADMIN_UNIT: ADMIN_UNIT}),
+        *([Service(ADMIN_UNIT)] if plan.rest is not None else []),
+        *(Service(f"{job}.timer") for job in JOBS),
+    ]
+    converge(name=f"Credentials, {DR_CONFIG}, retention and check timers", wanted=wanted)
+
+
+ADMIN_UNIT = "bimkit-rest-admin.service"
+"""A loopback-only rest-server that may delete: retention, checks and drills use it."""
+REST_SERVER_RESTART = ("systemctl restart restic-rest-server",)
 
 
 def rest_server(plan: RestServerPlan) -> None:
-    """The append-only rest-server the hosts write to."""
-    files.directory(
-        name=f"Repositories ({DATA_DIR})",
-        path=DATA_DIR,
-        user=SERVICE_USER,
+    """The append-only rest-server the hosts write to, and the admin instance's credential."""
+    htpasswd_file(
+        name=f"One append-only credential per protected host ({HTPASSWD})",
+        path=HTPASSWD,
+        credentials=plan.credentials,
         group=SERVICE_USER,
-        mode="750",
+        then=REST_SERVER_RESTART,
     )
-    public = [
-        private_file(
-            name=f"TLS key ({KEY})", path=KEY, content=plan.tls.key_pem, group=SERVICE_USER
-        ),
-        files.put(
-            name=f"TLS certificate ({CERTIFICATE})",
-            src=StringIO(plan.tls.certificate_pem),
-            dest=CERTIFICATE,
-            mode="644",
-        ),
-        htpasswd_file(
-            name=f"One append-only credential per protected host ({HTPASSWD})",
-            path=HTPASSWD,
-            credentials=plan.credentials,
-            group=SERVICE_USER,
-        ),
-        files.put(
-            name=f"Append-only, private repositories, TLS ({DEFAULTS})",
-            src=StringIO(plan.defaults),
-            dest=DEFAULTS,
-            mode="644",
-        ),
-    ]
-    systemd.service(
-        name="restic-rest-server running (append-only, for the hosts)",
-        service="restic-rest-server",
-        running=True,
-        enabled=True,
-        restarted=any(change.will_change for change in public),
-    )
-
-
-def admin_instance(plan: RestServerPlan, units: Mapping[str, Any]) -> None:
-    """A loopback-only instance that may delete, for retention and checks."""
-    admin_htpasswd = htpasswd_file(
+    htpasswd_file(
         name=f"Admin credential ({ADMIN_HTPASSWD})",
         path=ADMIN_HTPASSWD,
         credentials=plan.admin_credentials,
         group=SERVICE_USER,
+        then=(f"systemctl restart {ADMIN_UNIT}",),
     )
-    for protected, url in plan.admin_urls.items():
-        private_file(
-            name=f"{protected}'s repository through the admin instance",
-            path=f"{CREDENTIALS_DIR}/{protected}.repository",
-            content=url + "\n",
-            mode="600",
-        )
-    systemd.service(
-        name="bimkit-rest-admin running (loopback, may delete)",
-        service="bimkit-rest-admin",
-        running=True,
-        enabled=True,
-        restarted=admin_htpasswd.will_change or units["bimkit-rest-admin.service"].will_change,
-    )
+    converge(
+        name="restic-rest-server: append-only, private repositories, TLS",
+        wanted=[
+            ManagedDirectory(DATA_DIR, mode="750", user=SERVICE_USER, group=SERVICE_USER),
+            ManagedFile(KEY, plan.tls.key_pem, mode="640", group=SERVICE_USER, private=True,
+                        then=REST_SERVER_RESTART),
+            ManagedFile(CERTIFICATE, plan.tls.certificate_pem, then=REST_SERVER_RESTART),
+            ManagedFile(DEFAULTS, plan.defaults, then=REST_SERVER_RESTART),
+            Service("restic-rest-server.service"),
+        ],
+    )  # fmt: skip

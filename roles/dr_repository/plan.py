@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import Any
@@ -77,14 +78,19 @@ def htpasswd(credentials: Mapping[str, str], current: str = "") -> str:
     password would let one SHA-256 test a guess, cancelling bcrypt's cost.
     """
     hashes = dict(line.split(":", 1) for line in current.splitlines() if ":" in line)
-    lines = []
-    for user, password in sorted(credentials.items()):
+
+    def line(credential: tuple[str, str]) -> str:
+        user, password = credential
         known = hashes.get(user, "").encode()
         weak = known[7:29] == _derived_salt(user, password)
         if weak or not (known and bcrypt.checkpw(password.encode(), known)):
             known = bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS))
-        lines.append(f"{user}:{known.decode()}")
-    return "\n".join(lines) + "\n"
+        return f"{user}:{known.decode()}"
+
+    # bcrypt releases the GIL: the checks of every host's credential run side by side.
+    with ThreadPoolExecutor() as pool:
+        lines = pool.map(line, sorted(credentials.items()))
+        return "\n".join(lines) + "\n"
 
 
 def _derived_salt(user: str, password: str) -> bytes:

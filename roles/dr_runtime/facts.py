@@ -15,6 +15,10 @@ class InstalledRuntime(FactBase[dict[str, str]]):
     {"version": "0.2.0+3f2a9c1d0b7e", "/usr/local/sbin/bimkit-backup": "9c1e..."}
     """
 
+    @staticmethod
+    def default() -> dict[str, str]:
+        return {}
+
     def command(self, commands: list[str]) -> str:
         listed = " ".join(shlex.quote(path) for path in commands)
         return (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import posixpath
 from collections.abc import Generator
 from io import BytesIO, StringIO
 from typing import Any
@@ -44,16 +43,12 @@ def installed(runtime: Runtime) -> Generator[Any, None, None]:
     yield StringCommand("install", "-d", "-m", "755", VERSIONS)
     yield FileUploadCommand(BytesIO(runtime.archive), upload)
     yield StringCommand(
-        "sh", "-c",
         f"rm -rf {target}.new && mkdir -p {target}.new && tar -xzf {upload} -C {target}.new "
-        f"&& rm -rf {target} && mv {target}.new {target} && rm -f {upload}",
-    )  # fmt: skip
+        f"&& rm -rf {target} && mv {target}.new {target} && rm -f {upload}"
+    )
     for path, text in sorted(runtime.commands.items()):
         yield FileUploadCommand(StringIO(text), path)
         yield StringCommand("chmod", "755", path)
     # The switch is one rename: a job starting now sees the old or the new version, whole.
     yield StringCommand(f"ln -sfn {target} {CURRENT}.new && mv -T {CURRENT}.new {CURRENT}")
-    yield StringCommand(
-        f"find {VERSIONS} -mindepth 1 -maxdepth 1 ! -name {posixpath.basename(target)} "
-        "-exec rm -rf {} +"
-    )
+    yield StringCommand(f'for old in {VERSIONS}/*; do [ "$old" = {target} ] || rm -rf "$old"; done')

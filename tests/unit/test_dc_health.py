@@ -9,8 +9,8 @@ from pathlib import Path
 from bimkit import dc_health
 from bimkit.inventory import plan_inventory
 from bimkit.model.load import load_estate
-from roles.domain_controller.facts import FsmoRoles, PasswordSettings, ReplicationStatus
-from roles.domain_controller.plan import password_settings_options
+from roles.domain_controller.facts import FsmoRoles, ReplicationStatus
+from roles.domain_controller.plan import password_settings_options, shown_password_settings
 from tests.conftest import REPO
 
 DATA = Path(__file__).parent / "data"
@@ -83,14 +83,24 @@ def test_health_needs_at_least_one_passing_check() -> None:
     assert not dc_health.healthy([ok, dc_health.unreachable("dc2", "dc", "SSH connection failed")])
 
 
-def test_password_settings_as_samba_shows_them_match_the_estate_policy() -> None:
-    shown = PasswordSettings().process(
-        (DATA / "passwordsettings-show.txt").read_text().splitlines()
+def test_password_settings_as_stored_match_the_estate_policy() -> None:
+    """The example domain's attributes (ldbsearch on a lab DC), shown as samba-tool shows them."""
+    stored = {
+        "pwdProperties": 1, "pwdHistoryLength": 24, "minPwdLength": 12,
+        "minPwdAge": -864000000000, "maxPwdAge": -155520000000000, "lockoutThreshold": 5,
+        "lockoutDuration": -18000000000, "lockOutObservationWindow": -18000000000,
+    }  # fmt: skip
+    shown = shown_password_settings(stored)
+    assert shown == dict(
+        line.rsplit(": ", 1)
+        for line in (DATA / "passwordsettings-show.txt").read_text().splitlines()
+        if ": " in line and "plaintext" not in line and "information" not in line
     )
-    assert shown is not None and shown["Minimum password length"] == "12"
     hosts = {
         name: data
         for entries in plan_inventory(load_estate(REPO)).values()
         for name, data in entries
     }
     assert password_settings_options(hosts["dc1"]["account_policy"], shown) == []
+    never = shown_password_settings({**stored, "maxPwdAge": -0x8000000000000000})
+    assert never["Maximum password age (days)"] == "0"

@@ -1,3 +1,4 @@
+#!/usr/bin/python3
 """Application-consistent backup of this DC's domain, plus a manifest, for restic to take.
 
     bimkit-ad-backup [STAGING]      default /var/backups/bimkit/active-directory

@@ -1,3 +1,4 @@
+#!/usr/bin/python3
 """Before using a DC: it answers, it takes the Administrator password, it serves our realm.
 
     bimkit-dc-check PASSWORD_FILE ADDRESS NAME REALM [SECONDS]

@@ -1,3 +1,4 @@
+#!/usr/bin/python3
 """samba-tool with a password read from a root-only file instead of argv.
 
     bimkit-samba-tool PASSWORD_FILE --adminpass domain provision ...
