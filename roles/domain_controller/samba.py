@@ -167,7 +167,7 @@ def apply() -> None:
         converge(
             name=f"SYSVOL pull script and units ({SYSVOL_SYNC})",
             wanted=[
-                ManagedFile(SYSVOL_SYNC, (FILES / Path(SYSVOL_SYNC).name).read_text(), mode="755"),
+                ManagedFile(SYSVOL_SYNC, Path(source_of(SYSVOL_SYNC)).read_text(), mode="755"),
                 *unit_files(sysvol_sync_units(data)),
             ],
         )

@@ -99,12 +99,14 @@ def rest_server(plan: RestServerPlan) -> None:
         group=SERVICE_USER,
         then=REST_SERVER_RESTART,
     )
+    # Before the admin instance's unit exists on a first deploy: restarted only if it runs
+    # (`converge` below starts it either way, and fails loudly if it cannot).
     htpasswd_file(
         name=f"Admin credential ({ADMIN_HTPASSWD})",
         path=ADMIN_HTPASSWD,
         credentials=plan.admin_credentials,
         group=SERVICE_USER,
-        then=(f"systemctl restart {ADMIN_UNIT}",),
+        then=(f"systemctl try-restart {ADMIN_UNIT} || true",),
     )
     converge(
         name="restic-rest-server: append-only, private repositories, TLS",
