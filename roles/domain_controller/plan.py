@@ -222,6 +222,15 @@ def chrony_dc_conf(data: Mapping[str, Any]) -> str:
     )
 
 
+SAMBA_STOP_DROP_IN = "/etc/systemd/system/samba-ad-dc.service.d/bimkit-stop.conf"
+SAMBA_STOP_SECONDS = 20
+"""After this long a stopping samba-ad-dc is killed (systemd's default is 90 s)."""
+
+
+def samba_stop_drop_in() -> str:
+    return render("domain_controller/samba-ad-dc-stop.conf.j2", stop_seconds=SAMBA_STOP_SECONDS)
+
+
 def dns_forwarder_line(data: Mapping[str, Any]) -> str | None:
     """smb.conf's `dns forwarder` line for the data's forwarders (None: no forwarders)."""
     forwarders = " ".join(data.get("dns_forwarders", []))
@@ -282,17 +291,12 @@ def idmap_export_commands() -> list[str]:
 def idmap_import_commands(data: Mapping[str, Any]) -> list[str]:
     """Take the primary's idmap once after the join, so SYSVOL's ACLs mean the same IDs here.
 
-    samba-ad-dc is stopped for the swap and started again even if a step fails.
+    samba-ad-dc is stopped for the swap (SAMBA_STOP_DROP_IN bounds how long that
+    takes) and started again even if a step fails.
     """
     fetched = "/var/lib/bimkit/idmap.ldb.primary"
-    # A freshly joined samba-ad-dc can leave a child that ignores SIGTERM; systemd
-    # would wait 90 s for it, so after 30 s it is killed.
-    stop = (
-        "{ timeout 30 systemctl stop samba-ad-dc "
-        "|| { systemctl kill --signal=KILL samba-ad-dc; systemctl stop samba-ad-dc; }; }"
-    )
     swap = (
-        f"trap 'systemctl start samba-ad-dc' EXIT; {stop} "
+        "trap 'systemctl start samba-ad-dc' EXIT; systemctl stop samba-ad-dc "
         f"&& install -m 600 {fetched} {IDMAP} && net cache flush"
     )
     return [

@@ -30,6 +30,8 @@ from roles.domain_controller.plan import (
     NTP_SIGND_SOCKET,
     PACKAGES,
     PASSWORD_FILE,
+    SAMBA_STOP_DROP_IN,
+    SAMBA_STOP_SECONDS,
     SMB_CONF,
     SYSVOL_SYNC,
     SYSVOL_SYNC_MINUTES,
@@ -42,6 +44,7 @@ from roles.domain_controller.plan import (
     primary_check_command,
     provision_command,
     rsyncd_conf,
+    samba_stop_drop_in,
     sysvol_sync_units,
 )
 from roles.managed import ManagedDirectory, ManagedFile, ManagedLink, Service
@@ -77,12 +80,18 @@ def apply() -> None:
     # Masked before the packages arrive, so they never start: on a DC, samba-ad-dc
     # runs its own winbind, and the member daemons would only fail.
     converge(
-        name="smbd, nmbd, winbind masked (an AD DC runs samba-ad-dc)",
+        name="smbd, nmbd, winbind masked (an AD DC runs samba-ad-dc); samba-ad-dc stops in "
+        f"{SAMBA_STOP_SECONDS} s at most",
         wanted=[
-            ManagedLink(f"/etc/systemd/system/{unit}.service", "/dev/null", then=(DAEMON_RELOAD,))
-            for unit in FILE_SERVER_UNITS
+            *(
+                ManagedLink(f"/etc/systemd/system/{unit}.service", "/dev/null",
+                            then=(DAEMON_RELOAD,))
+                for unit in FILE_SERVER_UNITS
+            ),
+            ManagedDirectory(posixpath.dirname(SAMBA_STOP_DROP_IN), mode="755"),
+            ManagedFile(SAMBA_STOP_DROP_IN, samba_stop_drop_in(), then=(DAEMON_RELOAD,)),
         ],
-    )
+    )  # fmt: skip
     apt.packages(name="Samba AD DC packages", packages=list(PACKAGES))
     # Before a join the realm must resolve (roles/base points resolv.conf at the DCs)
     # and Kerberos must know it.
