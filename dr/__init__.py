@@ -15,5 +15,6 @@ ENTRY_POINTS = {
     "bimkit-manifest": "dr.manifest:main",
     "bimkit-dr": "dr.jobs:main",
     "bimkit-drill": "dr.drill.runner:main",
+    "bimkit-logs": "dr.logs.cli:main",
 }
 """Command -> `module:function`, installed in /usr/local/sbin on the hosts."""

@@ -3,6 +3,7 @@
     BackupConfig   /etc/bimkit/backup.json   a protected host's services and repository
     DrConfig       /etc/bimkit/dr.json       the DR host's repositories and their policies
     DrillConfig    /etc/bimkit/drill.json    the DR host's restore drills
+    LogsConfig     /etc/bimkit/logs.json     the log server's archive, its TSA and retention
 
 Plain dataclasses and the standard library: `to_json` writes what `load`
 reads, and a file that does not fit its definition is refused with the field
@@ -133,6 +134,30 @@ class DrillConfig:
     sample_percent: float = 100
     tolerance_percent: float = 0
     lang: str = "tr"
+
+
+@dataclass(frozen=True)
+class TimeStampAuthority:
+    """The RFC 3161 TSA that seals each day's manifest."""
+
+    url: str
+    ca_file: str
+    """PEM on the host: the certificates a token's signer must chain to."""
+    header_name: str | None = None
+    """An authentication header the TSA wants (TÜBİTAK Kamu SM: `identity`)."""
+    header_file: str | None = None
+    """Root-only file holding that header's value."""
+    timeout_seconds: float = 30
+
+
+@dataclass(frozen=True)
+class LogsConfig:
+    root: str
+    """The archive: <root>/<YYYY-MM-DD>/<source>.log"""
+    timezone: str
+    """Days begin at midnight in this zone."""
+    retention_days: int
+    tsa: TimeStampAuthority
 
 
 def to_json(config: Any) -> str:
