@@ -63,6 +63,7 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         "dns_forwarders": [str(address) for address in config.dns_forwarders],
         "syslog_servers": [str(address) for address in estate.syslog_servers],
         "dr_site": config.dr_site,
+        "municipality": config.municipality,  # names the estate CA (bimkit.tls)
         "peers": [
             {"name": peer.name, "address": str(peer.address)}
             for peer in sorted(estate.hosts.values(), key=lambda p: p.address)
@@ -94,10 +95,10 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         }
         data["backup_notify"] = config.backup_notify.model_dump()
         data["dr_repository_address"] = str(estate.dr_repository_host.address)
-    if host.protected_services or host.has(Role.backup_server):
-        data["municipality"] = config.municipality  # names the DR CA
-        if config.dr_s3 is not None and config.dr_repository == "s3":
-            data["dr_s3"] = config.dr_s3.model_dump(include={"endpoint", "bucket"})
+    uses_s3 = config.dr_s3 is not None and config.dr_repository == "s3"
+    if (host.protected_services or host.has(Role.backup_server)) and uses_s3:
+        assert config.dr_s3 is not None
+        data["dr_s3"] = config.dr_s3.model_dump(include={"endpoint", "bucket"})
     if host.has(Role.backup_server):
         data["repositories"] = {
             protected.name: {
@@ -111,9 +112,32 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         }
     if host.has(Role.dr_host):
         data["drill"] = drill_data(estate, host)
+    if host.has(Role.log_server):
+        data["log_archive"] = log_archive_data(estate)
     if host.os is OsFamily.debian:
         data["ssh_hostname"] = str(host.address)
     return data
+
+
+def log_archive_data(estate: Estate) -> dict[str, Any]:
+    """What the log server needs: the archive's rules, the TSA, and who may send what."""
+    logs = estate.config.logs
+    certificates = None
+    if logs.tsa.certificates and estate.data_root is not None:
+        certificates = (estate.data_root / logs.tsa.certificates).read_text(encoding="utf-8")
+    hosts = sorted(estate.hosts.values(), key=lambda h: h.address)
+    return {
+        "retention_days": logs.retention_days,
+        "readers": logs.readers,
+        "seal_schedule": logs.seal_schedule,
+        "tsa_url": logs.tsa.url,
+        "tsa_header": logs.tsa.header,
+        "tsa_certificates": certificates,
+        # Files are named after the sender as the data knows it, never as it says.
+        "sources": {str(h.address): h.name for h in hosts},
+        # Plain syslog (no TLS) is taken from these addresses only.
+        "network_devices": {str(h.address): h.name for h in hosts if h.os.is_network_device},
+    }
 
 
 def drill_data(estate: Estate, dr_host: PlacedHost) -> dict[str, Any]:

@@ -6,6 +6,7 @@ the same inventory (the lab's when BIMKIT_LAB is set), in parallel.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
@@ -22,6 +23,7 @@ from pyinfra.api.inventory import Inventory
 from pyinfra.api.state import State
 from pyinfra.context import ctx_host, ctx_state
 
+from bimkit.errors import BimkitError
 from bimkit.inventory import HostEntry
 
 
@@ -75,3 +77,18 @@ def connected(entries: list[HostEntry]) -> Iterator[Session]:
         yield Session(state)
     finally:
         disconnect_all(state)
+
+
+def run_on(entry: HostEntry, argv: list[str], what: str) -> CommandResult:
+    """Run `argv` on one host; BimkitError naming the host when SSH does not reach it.
+
+    + what: who the host is to the caller, for the error (e.g. "dr: the DR host")
+    """
+    name, data = entry
+    with connected([entry]) as session:
+        if name in session.unreachable:
+            raise BimkitError(
+                f"{what} {name} ({data.get('ssh_hostname')}) cannot be reached over SSH: "
+                f"{session.unreachable[name]}"
+            )
+        return session.run({name: shlex.join(argv)})[name]

@@ -97,11 +97,23 @@ def required_secrets(estate: Estate) -> list[SecretSpec]:
                 dr_hosts,
             )
         )
+    log_servers = estate.hosts_with(Role.log_server)
+    if (protected and not s3) or log_servers:
+        users = [dr_hosts] if protected and not s3 else []
+        users += ["every Linux host (log forwarding)"] if log_servers else []
         specs.append(
             SecretSpec(
                 "dr_ca_secret",
-                "seed of the DR repository's TLS CA and server key (bimkit.tls)",
-                dr_hosts,
+                "seed of the estate's TLS CA: DR repository, log collection (bimkit.tls)",
+                ", ".join(users),
+            )
+        )
+    if log_servers and estate.config.logs.tsa.header:
+        specs.append(
+            SecretSpec(
+                "tsa_header",
+                f"value of the TSA's `{estate.config.logs.tsa.header}` header",
+                ", ".join(h.name for h in log_servers),
             )
         )
     return specs

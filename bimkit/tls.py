@@ -90,27 +90,47 @@ def _ca(secret: str, organisation: str) -> x509.Certificate:
 def server_tls(
     secret: str, organisation: str, host: str, fqdn: str, address: IPv4Address
 ) -> ServerTls:
-    """The DR host's key and certificate (names: host, fqdn, address), signed by the CA."""
+    """A server's key and certificate (names: host, fqdn, address), signed by the CA.
+
+    The DR repository and the log collector present one.
+    """
+    names: list[x509.GeneralName] = [
+        x509.DNSName(fqdn),
+        x509.DNSName(host),
+        x509.IPAddress(address),
+    ]
+    return _leaf(secret, organisation, f"server {fqdn}", fqdn, names,
+                 x509.oid.ExtendedKeyUsageOID.SERVER_AUTH, (fqdn, str(address)))  # fmt: skip
+
+
+def client_tls(secret: str, organisation: str, fqdn: str) -> ServerTls:
+    """A host's client certificate (e.g. rsyslog forwarding to the collector), signed by the CA."""
+    return _leaf(secret, organisation, f"client {fqdn}", fqdn, [x509.DNSName(fqdn)],
+                 x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH, (fqdn,))  # fmt: skip
+
+
+def _leaf(
+    secret: str,
+    organisation: str,
+    purpose: str,
+    common_name: str,
+    names: list[x509.GeneralName],
+    usage: x509.ObjectIdentifier,
+    serial_parts: tuple[str, ...],
+) -> ServerTls:
     ca = _ca(secret, organisation)
-    key = _key(secret, f"server {fqdn}")
+    key = _key(secret, purpose)
     certificate = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, fqdn)]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
         .issuer_name(ca.subject)
         .public_key(key.public_key())
-        .serial_number(_serial("server", fqdn, str(address)))
+        .serial_number(_serial(purpose.split()[0], *serial_parts))
         .not_valid_before(NOT_BEFORE)
         .not_valid_after(NOT_AFTER)
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName(fqdn), x509.DNSName(host), x509.IPAddress(address)]
-            ),
-            critical=False,
-        )
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        )
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
         .sign(_key(secret, "ca"), None)
     )
     key_pem = key.private_bytes(

@@ -8,7 +8,7 @@ import sys
 import typer
 from rich.text import Text
 
-from bimkit.cli import dc, deploy, dr, estate, hostkeys, lab, secrets, site
+from bimkit.cli import dc, deploy, dr, estate, hostkeys, lab, logs, secrets, site
 from bimkit.cli.output import DataOption, stderr
 from bimkit.errors import BimkitError
 from dr.errors import DrError
@@ -37,6 +37,7 @@ app.add_typer(hostkeys.app, name="hostkeys")
 app.add_typer(lab.app, name="lab")
 app.add_typer(dc.app, name="dc")
 app.add_typer(dr.app, name="dr")
+app.add_typer(logs.app, name="logs")
 app.add_typer(site.app, name="site")
 
 

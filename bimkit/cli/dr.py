@@ -7,7 +7,6 @@ these commands start them over SSH and show what they report.
 from __future__ import annotations
 
 import json
-import shlex
 import time
 from typing import Annotated, Any
 
@@ -21,7 +20,7 @@ from bimkit.cli.output import DataOption, console, load, local_time, stderr
 from bimkit.errors import BimkitError
 from bimkit.inventory import estate_inventory
 from bimkit.model.estate import Estate
-from bimkit.remote import CommandResult, connected
+from bimkit.remote import CommandResult, connected, run_on
 from bimkit.secrets import SecretSpec, load_secrets
 from dr.paths import AGENT, DR_TOOL, DRILL_TOOL
 
@@ -43,14 +42,7 @@ def _dr_host(estate: Estate) -> tuple[str, dict[str, Any]]:
 
 def _on_dr_host_tool(estate: Estate, tool: str, *arguments: str) -> CommandResult:
     """Run `tool` on the DR host; a clear error when it cannot be reached."""
-    name, data = _dr_host(estate)
-    with connected([(name, data)]) as session:
-        if name in session.unreachable:
-            raise BimkitError(
-                f"dr: the DR host {name} ({data.get('ssh_hostname')}) cannot be reached over "
-                f"SSH: {session.unreachable[name]}"
-            )
-        return session.run({name: shlex.join([tool, *arguments])})[name]
+    return run_on(_dr_host(estate), [tool, *arguments], "dr: the DR host")
 
 
 def _on_dr_host(estate: Estate, *arguments: str) -> CommandResult:

@@ -7,15 +7,10 @@ proxy, and every package is fetched from the mirror once per box.
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
-import socket
-import subprocess
-import time
 from ipaddress import IPv4Address
 from pathlib import Path
 
-from bimkit.errors import BimkitError
+from bimkit.lab.daemon import Daemon
 from bimkit.lab.state import LabPaths
 
 PORT = 3152
@@ -37,13 +32,8 @@ def config_text(cache_dir: Path, run_dir: Path, bind: tuple[IPv4Address, ...], p
     )
 
 
-def _pid(run_dir: Path) -> int | None:
-    try:
-        pid = int((run_dir / "apt-cacher-ng.pid").read_text(encoding="utf-8"))
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
-        return None
-    return pid if b"apt-cacher-ng" in cmdline else None
+def daemon(paths: LabPaths) -> Daemon:
+    return Daemon("apt-cacher-ng", paths.apt_proxy, b"apt-cacher-ng")
 
 
 def ensure_running(paths: LabPaths, bind: tuple[IPv4Address, ...]) -> None:
@@ -57,43 +47,16 @@ def ensure_running(paths: LabPaths, bind: tuple[IPv4Address, ...]) -> None:
     conf = run_dir / "conf" / "acng.conf"
     digest = hashlib.sha256(text.encode()).hexdigest()
     stamp = run_dir / "config.sha256"
-    if _pid(run_dir) is not None and stamp.exists() and stamp.read_text() == digest:
+    server = daemon(paths)
+    if server.pid() is not None and stamp.exists() and stamp.read_text() == digest:
         return
-    stop(paths)
+    server.stop()
     conf.write_text(text, encoding="utf-8")
     stamp.write_text(digest, encoding="utf-8")
-    with open(run_dir / "log" / "stdout.log", "ab") as output:
-        subprocess.Popen(
-            ["apt-cacher-ng", "-c", str(run_dir / "conf"), "ForeGround=1"],
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    _wait_listening(bind[0], PORT, run_dir)
-
-
-def _wait_listening(address: IPv4Address, port: int, run_dir: Path, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((str(address), port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise BimkitError(
-        f"lab: apt-cacher-ng did not listen on {address}:{port} within {timeout:.0f} s "
-        f"(log: {run_dir / 'log'})"
-    )
+    # apt-cacher-ng writes its own pid file (PidFile in the configuration).
+    server.start(["apt-cacher-ng", "-c", str(run_dir / "conf"), "ForeGround=1"], write_pid=False)
+    server.wait_listening(str(bind[0]), PORT)
 
 
 def stop(paths: LabPaths) -> None:
-    pid = _pid(paths.apt_proxy)
-    if pid is None:
-        return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    while _pid(paths.apt_proxy) is not None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if _pid(paths.apt_proxy) is not None:
-        os.kill(pid, signal.SIGKILL)
+    daemon(paths).stop()

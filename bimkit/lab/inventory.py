@@ -10,7 +10,18 @@ from typing import Any
 
 from bimkit.errors import BimkitError
 from bimkit.inventory import HostEntry
+from bimkit.lab import tsa
 from bimkit.lab.state import LabPaths, LabState
+
+
+def lab_time_stamps(archive: dict[str, Any], gateway: str) -> dict[str, Any]:
+    """The log server seals with the lab's TSA (`bimkit lab up` runs it on its gateway)."""
+    paths = LabPaths.from_env()
+    return {
+        **archive,
+        "tsa_url": tsa.url(gateway),
+        "tsa_certificates": tsa.make_tsa(tsa.tsa_folder(paths)).ca_file.read_text(),
+    }
 
 
 def lab_groups(groups: dict[str, list[HostEntry]], paths: LabPaths) -> dict[str, list[HostEntry]]:
@@ -21,6 +32,8 @@ def lab_groups(groups: dict[str, list[HostEntry]], paths: LabPaths) -> dict[str,
 
     def lab_data(name: str, data: dict[str, Any]) -> dict[str, Any]:
         machine = state.machines[name]
+        if "log_archive" in data:
+            data = {**data, "log_archive": lab_time_stamps(data["log_archive"], machine.gateway)}
         return {
             **data,
             "ssh_hostname": machine.address,

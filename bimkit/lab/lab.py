@@ -15,7 +15,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 from bimkit.errors import BimkitError
-from bimkit.lab import aptproxy, seed
+from bimkit.lab import aptproxy, seed, tsa
 from bimkit.lab.guard import IP_FORWARD, apply_guard, refuse_overlapping_supernet, remove_guard
 from bimkit.lab.plan import (
     BRIDGE_PREFIX,
@@ -26,6 +26,7 @@ from bimkit.lab.plan import (
 )
 from bimkit.lab.state import LabMachineState, LabPaths, LabState
 from bimkit.model.estate import Estate
+from bimkit.model.schema import Role
 from bimkit.secrets import SecretSpec, required_secrets
 from dr.process import run
 from dr.sandbox import machine
@@ -149,6 +150,12 @@ def up(
     bind |= set(previous.apt_proxy_bind if previous else ())
     report("apt proxy: apt-cacher-ng on the lab bridges")
     aptproxy.ensure_running(paths, tuple(IPv4Address(a) for a in sorted(bind, key=IPv4Address)))
+
+    log_servers = [m for m in plan.machines if estate.hosts[m.host].has(Role.log_server)]
+    if log_servers:
+        gateway = str(log_servers[0].attachment.gateway)
+        report(f"time stamp authority: openssl ts on {tsa.url(gateway)}")
+        tsa.ensure_running(paths, gateway)
 
     report(f"machines: booting {len(plan.machines)}")
     specs = {
@@ -306,6 +313,7 @@ def down(paths: LabPaths, report: Report) -> None:
         if name.startswith((VETH_PREFIX, BRIDGE_PREFIX)):
             delete_link(name)
     aptproxy.stop(paths)
+    tsa.stop(paths)
     record = paths.root / "ip_forward.before"
     remove_guard(record.read_text(encoding="utf-8").strip() if record.exists() else None)
     _restore_inotify_limit(paths)

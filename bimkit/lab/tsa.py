@@ -7,7 +7,9 @@ openssl itself:
 
     python -m bimkit.lab.tsa serve FOLDER --address 10.21.17.1 --port 3180
 
-`bimkit lab up` runs it as the transient unit `bimkit-lab-tsa`.
+`bimkit lab up` starts it on the central site's server gateway (`ensure_running`);
+`bimkit lab down` stops it. Its CA stays in the lab's folder, so tokens made
+in one lab stay verifiable after the next `lab up`.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from bimkit.lab.daemon import Daemon
+from bimkit.lab.state import LabPaths
+
 PORT = 3180
-UNIT = "bimkit-lab-tsa"
 
 TSA_CONFIG = """\
 [ tsa ]
@@ -142,6 +146,37 @@ def handler_for(tsa: LabTsa) -> type[http.server.BaseHTTPRequestHandler]:
 
 def server(tsa: LabTsa, address: str, port: int) -> http.server.HTTPServer:
     return http.server.HTTPServer((address, port), handler_for(tsa))
+
+
+def daemon(paths: LabPaths) -> Daemon:
+    return Daemon("tsa", paths.root / "tsa-run", b"bimkit.lab.tsa")
+
+
+def tsa_folder(paths: LabPaths) -> Path:
+    return paths.root / "tsa"
+
+
+def url(address: str) -> str:
+    return f"http://{address}:{PORT}/"
+
+
+def ensure_running(paths: LabPaths, address: str) -> LabTsa:
+    """The lab TSA answering on `address` (restarted when it listens elsewhere)."""
+    tsa = make_tsa(tsa_folder(paths))
+    server_ = daemon(paths)
+    where = server_.run_dir / "address"
+    if server_.pid() is not None and where.exists() and where.read_text() == address:
+        return tsa
+    server_.stop()
+    server_.start([sys.executable, "-m", "bimkit.lab.tsa", "serve", str(tsa.folder),
+                   "--address", address])  # fmt: skip
+    where.write_text(address)
+    server_.wait_listening(address, PORT)
+    return tsa
+
+
+def stop(paths: LabPaths) -> None:
+    daemon(paths).stop()
 
 
 def main(argv: list[str] | None = None) -> int:

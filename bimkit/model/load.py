@@ -205,6 +205,7 @@ def load_estate(root: Path) -> Estate:
     if config is None:
         raise EstateInvalid(problems)
     problems += check_plan(config)
+    problems += _check_tsa_certificates(root, config)
     placement = place(config, site_files)
     problems += placement.problems
     problems += check_sites(config, site_files, placement.sites)
@@ -245,6 +246,22 @@ def load_estate(root: Path) -> Estate:
         new_usernames=directory.assignment.new,
         data_root=root,
     )
+
+
+def _check_tsa_certificates(root: Path, config: EstateConfig) -> list[Problem]:
+    name = config.logs.tsa.certificates
+    if name is None:
+        return []
+    path = root / name
+    if not path.is_file() or "-----BEGIN CERTIFICATE-----" not in path.read_text(errors="replace"):
+        return [
+            Problem(
+                ESTATE_FILE,
+                "logs.tsa.certificates",
+                f"{path} is not a PEM file of the TSA's certificates",
+            )
+        ]
+    return []
 
 
 @dataclass(frozen=True)

@@ -324,6 +324,42 @@ class BackupNotify(Strict):
     mail_to: Email | None = Field(None, description="address mailed with `mail` (needs an MTA)")
 
 
+class TimeStampAuthority(Strict):
+    """The RFC 3161 time stamp authority that seals each day of logs."""
+
+    url: Url = Field("http://tzd.kamusm.gov.tr", description="TSA URL (default: TÜBİTAK Kamu SM's)")
+    certificates: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9._/-]+\.pem$",
+        description="PEM file beside the data with the TSA's CA chain; tokens are verified "
+        "against it (required for sealing outside the lab)",
+    )
+    header: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$",
+        description="authentication header the TSA wants (Kamu SM: `identity`); its value is "
+        "the secret `tsa_header`",
+    )
+
+
+class LogArchive(Strict):
+    """The central log archive on the log server (law 5651)."""
+
+    retention_days: int = Field(
+        730, ge=730, le=36500, description="days kept (law 5651: two years at least)"
+    )
+    readers: Name = Field(
+        "log-readers", description="group that may read the archive (KVKK: only them)"
+    )
+    seal_schedule: Calendar = Field(
+        "*-*-* *:15",
+        description="when the previous days are sealed (each run retries days left unsealed)",
+    )
+    tsa: TimeStampAuthority = Field(
+        default_factory=TimeStampAuthority, description="who time-stamps each day"
+    )
+
+
 class EstateConfig(Strict):
     """`estate.yaml`: what holds for the whole municipality."""
 
@@ -368,6 +404,9 @@ class EstateConfig(Strict):
     dr_s3: S3Repository | None = Field(None, description="the bucket, when dr_repository is s3")
     backup_notify: BackupNotify = Field(
         default_factory=BackupNotify, description="how a failed backup is reported"
+    )
+    logs: LogArchive = Field(
+        default_factory=LogArchive, description="the central log archive and its sealing"
     )
 
 

@@ -11,14 +11,20 @@ from pyinfra.api.deploy import deploy
 from pyinfra.context import host
 from pyinfra.operations import apt, server
 
-from roles.base.plan import plan_base
+from bimkit.tls import client_tls
+from roles.base.plan import log_collectors, plan_base
 from roles.facts import ContainerType
-from roles.operations import converge
+from roles.operations import converge, secret_value
 
 
 @deploy("bimkit base")
 def apply() -> None:
-    plan = plan_base(host.name, host.data.dict(), host.get_fact(ContainerType) != "none")
+    data = host.data.dict()
+    forward_tls = None
+    if log_collectors(data):
+        fqdn = f"{host.name}.{data['realm']}"
+        forward_tls = client_tls(secret_value("dr_ca_secret"), data["municipality"], fqdn)
+    plan = plan_base(host.name, data, host.get_fact(ContainerType) != "none", forward_tls)
     # The proxy comes first: on a fresh lab machine it is the only way to the mirror.
     if plan.apt_proxy is not None:
         converge(name=f"apt proxy ({plan.apt_proxy.path})", wanted=[plan.apt_proxy])

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from roles.managed import Absent, ManagedFile, Service, State
+from bimkit.tls import ServerTls
+from roles.managed import Absent, ManagedDirectory, ManagedFile, Service, State
 from roles.templates import render
 
 
@@ -28,6 +29,7 @@ class BaseVars:
         "tzdata",
         "chrony",
         "rsyslog",
+        "rsyslog-gnutls",  # forwarding to the log server over TLS
         "unattended-upgrades",
         "sudo",
         "bind9-host",  # `host`: DNS checks by admins and by `bimkit dc health`
@@ -56,6 +58,8 @@ class BasePlan:
     chrony_container: ManagedFile | None
     auto_upgrades: ManagedFile
     syslog_forward: ManagedFile | None
+    forward_tls: tuple[State, ...]
+    """The host's client certificate for the collector, and the CA that signed both."""
     sshd: ManagedFile
     sudoers: ManagedFile
     absent: tuple[str, ...]
@@ -64,7 +68,7 @@ class BasePlan:
     def wanted(self) -> list[State]:
         """Everything but the apt proxy (first, alone: the way to the mirror) in one converge."""
         files = [self.hosts, self.resolv, self.chrony, self.chrony_container, self.auto_upgrades,
-                 self.syslog_forward, self.sshd, self.sudoers]  # fmt: skip
+                 *self.forward_tls, self.syslog_forward, self.sshd, self.sudoers]  # fmt: skip
         return [
             *(Absent(path, then=RESTARTS.get(path, ())) for path in self.absent),
             *(managed for managed in files if managed is not None),
@@ -77,6 +81,11 @@ APT_PROXY = "/etc/apt/apt.conf.d/01bimkit-proxy"
 CHRONY_CONF = "/etc/chrony/chrony.conf"
 CHRONY_CONTAINER = "/etc/systemd/system/chrony.service.d/bimkit-container.conf"
 SYSLOG_FORWARD = "/etc/rsyslog.d/90-bimkit-forward.conf"
+FORWARD_TLS_DIR = "/etc/bimkit/tls"
+FORWARD_CA = f"{FORWARD_TLS_DIR}/ca.pem"
+FORWARD_CERTIFICATE = f"{FORWARD_TLS_DIR}/forward.pem"
+FORWARD_KEY = f"{FORWARD_TLS_DIR}/forward.key"
+COLLECTOR_TLS_PORT = 6514
 SSHD_CONF = "/etc/ssh/sshd_config.d/50-bimkit.conf"
 RESTARTS = {
     CHRONY_CONF: ("systemctl restart chrony",),
@@ -105,16 +114,40 @@ def nameservers(data: Mapping[str, Any]) -> list[str]:
     return list(data["dns_servers"])
 
 
-def plan_base(hostname: str, data: Mapping[str, Any], in_container: bool) -> BasePlan:
+def forward_tls_files(tls: ServerTls) -> tuple[State, ...]:
+    restart = RESTARTS[SYSLOG_FORWARD]
+    return (
+        ManagedDirectory(FORWARD_TLS_DIR, mode="755"),
+        ManagedFile(FORWARD_CA, tls.ca_pem, then=restart),
+        ManagedFile(FORWARD_CERTIFICATE, tls.certificate_pem, then=restart),
+        ManagedFile(FORWARD_KEY, tls.key_pem, mode="600", private=True, then=restart),
+    )
+
+
+def log_collectors(data: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The log servers this host forwards to (none on a log server itself)."""
+    if "log_server" in data["roles"]:
+        return []
+    names = {peer["address"]: peer["name"] for peer in data["peers"]}
+    return [
+        {"address": address, "fqdn": f"{names[address]}.{data['realm']}"}
+        for address in data["syslog_servers"]
+    ]
+
+
+def plan_base(
+    hostname: str, data: Mapping[str, Any], in_container: bool, forward_tls: ServerTls | None
+) -> BasePlan:
     """The base state of host `hostname` from its inventory `data`.
 
     + in_container: the host is a container (the lab); chrony then keeps time
       without setting the clock, which belongs to the box.
+    + forward_tls: the host's client certificate (bimkit.tls.client_tls), when it
+      forwards to a log server
     """
     tunables = BaseVars.from_data(data)
-    is_log_server = "log_server" in data["roles"]
     proxy = data.get("apt_proxy")
-    syslog_servers = [] if is_log_server else list(data["syslog_servers"])
+    syslog_servers = log_collectors(data) if forward_tls is not None else []
     absent = [
         path
         for path, wanted in (
@@ -165,11 +198,19 @@ def plan_base(hostname: str, data: Mapping[str, Any], in_container: bool) -> Bas
         ),
         syslog_forward=ManagedFile(
             SYSLOG_FORWARD,
-            render("base/rsyslog-forward.conf.j2", syslog_servers=syslog_servers),
+            render(
+                "base/rsyslog-forward.conf.j2",
+                syslog_servers=syslog_servers,
+                port=COLLECTOR_TLS_PORT,
+                ca=FORWARD_CA,
+                certificate=FORWARD_CERTIFICATE,
+                key=FORWARD_KEY,
+            ),
             then=RESTARTS[SYSLOG_FORWARD],
         )
         if syslog_servers
         else None,
+        forward_tls=forward_tls_files(forward_tls) if syslog_servers and forward_tls else (),
         sshd=ManagedFile(
             SSHD_CONF,
             render("base/sshd.conf.j2", ssh_max_auth_tries=tunables.ssh_max_auth_tries),

@@ -108,7 +108,7 @@ def rendered_outputs(estate_data: EstateData) -> tuple[list[str], list[str]]:
     documents: list[str] = []
     secrets = {name: "s3cret-Value-1" for name in secret_names(host_of(estate, "dr1"))}
     for name, data in plan_inventory(estate)["linux"]:
-        base = plan_base(name, data, in_container=False)
+        base = plan_base(name, data, in_container=False, forward_tls=None)
         texts += [f.content for f in vars(base).values() if hasattr(f, "content")]
         if data.get("dc_role"):
             texts += [
