@@ -119,12 +119,17 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
     return data
 
 
+def tsa_certificates(estate: Estate) -> str | None:
+    """The TSA's CA chain (PEM) named in the data, that seals are checked against."""
+    name = estate.config.logs.tsa.certificates
+    if name is None or estate.data_root is None:
+        return None
+    return (estate.data_root / name).read_text(encoding="utf-8")
+
+
 def log_archive_data(estate: Estate) -> dict[str, Any]:
     """What the log server needs: the archive's rules, the TSA, and who may send what."""
     logs = estate.config.logs
-    certificates = None
-    if logs.tsa.certificates and estate.data_root is not None:
-        certificates = (estate.data_root / logs.tsa.certificates).read_text(encoding="utf-8")
     hosts = sorted(estate.hosts.values(), key=lambda h: h.address)
     return {
         "retention_days": logs.retention_days,
@@ -132,7 +137,7 @@ def log_archive_data(estate: Estate) -> dict[str, Any]:
         "seal_schedule": logs.seal_schedule,
         "tsa_url": logs.tsa.url,
         "tsa_header": logs.tsa.header,
-        "tsa_certificates": certificates,
+        "tsa_certificates": tsa_certificates(estate),
         # Files are named after the sender as the data knows it, never as it says.
         "sources": {str(h.address): h.name for h in hosts},
         # Plain syslog (no TLS) is taken from these addresses only.
@@ -161,6 +166,7 @@ def drill_data(estate: Estate, dr_host: PlacedHost) -> dict[str, Any]:
     production |= {h.address for h in estate.protected_hosts} | {dr_host.address}
     return {
         "services": services,
+        "tsa_certificates": tsa_certificates(estate),
         "production_addresses": sorted(str(a) for a in production if a is not None),
         "municipality": config.municipality,
         "notify": config.backup_notify.model_dump(),

@@ -134,6 +134,8 @@ class DrillConfig:
     sample_percent: float = 100
     tolerance_percent: float = 0
     lang: str = "tr"
+    tsa_ca_file: str | None = None
+    """The log archive's TSA certificates on the DR host (the `log-seals` check)."""
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,15 @@ from bimkit.lab.state import LabPaths, LabState
 
 def lab_time_stamps(archive: dict[str, Any], gateway: str) -> dict[str, Any]:
     """The log server seals with the lab's TSA (`bimkit lab up` runs it on its gateway)."""
-    paths = LabPaths.from_env()
     return {
         **archive,
         "tsa_url": tsa.url(gateway),
-        "tsa_certificates": tsa.make_tsa(tsa.tsa_folder(paths)).ca_file.read_text(),
+        "tsa_certificates": lab_tsa().ca_file.read_text(),
     }
+
+
+def lab_tsa() -> tsa.LabTsa:
+    return tsa.make_tsa(tsa.tsa_folder(LabPaths.from_env()))
 
 
 def lab_groups(groups: dict[str, list[HostEntry]], paths: LabPaths) -> dict[str, list[HostEntry]]:
@@ -34,6 +37,9 @@ def lab_groups(groups: dict[str, list[HostEntry]], paths: LabPaths) -> dict[str,
         machine = state.machines[name]
         if "log_archive" in data:
             data = {**data, "log_archive": lab_time_stamps(data["log_archive"], machine.gateway)}
+        if "drill" in data:
+            certificates = lab_tsa().ca_file.read_text()
+            data = {**data, "drill": {**data["drill"], "tsa_certificates": certificates}}
         return {
             **data,
             "ssh_hostname": machine.address,

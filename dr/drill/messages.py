@@ -94,6 +94,10 @@ CHECKS: Mapping[str, Mapping[str, str]] = {
     "dns_srv": {"tr": "DNS SRV kayıtları", "en": "DNS SRV records"},
     "dbcheck": {"tr": "Veritabanı denetimi (dbcheck)", "en": "Database check (dbcheck)"},
     "checksums": {"tr": "Dosya sağlamaları (SHA-256)", "en": "File checksums (SHA-256)"},
+    "log_seals": {
+        "tr": "Günlük mühürleri (RFC 3161 zaman damgası)",
+        "en": "Log seals (RFC 3161 time stamps)",
+    },
 }
 """Check names as readers see them; an unknown check shows its own name."""
 
@@ -107,6 +111,20 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     "nothing_verified": {
         "en": "nothing verified: 0 of {listed} files checked",
         "tr": "hiçbir şey doğrulanmadı: {listed} dosyanın hiçbiri denetlenmedi",
+    },
+    "days_verified": {
+        "en": "{days} days of logs ({files} files) checked against their time-stamped "
+        "manifests, {failed} failed: {problems}",
+        "tr": "{days} günlük kayıt ({files} dosya) zaman damgalı listelerine göre denetlendi; "
+        "{failed} gün başarısız: {problems}",
+    },
+    "no_days_verified": {
+        "en": "nothing verified: no closed day in the restored {archive}",
+        "tr": "hiçbir şey doğrulanmadı: geri yüklenen {archive} içinde kapanmış gün yok",
+    },
+    "no_tsa_certificates": {
+        "en": "the DR host has no TSA certificates to check the seals of {archive} with",
+        "tr": "DR sunucusunda {archive} mühürlerini denetleyecek zaman damgası sertifikası yok",
     },
     "no_manifest": {
         "en": "no readable manifest in the snapshot ({path}): {error}",

@@ -16,6 +16,7 @@ PROCEDURES = {
     "dns-srv": "active-directory",
     "dbcheck": "active-directory",
     "checksums": "files",
+    "log-seals": "files",
 }
 
 

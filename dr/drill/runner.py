@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from dr import restic
 from dr.config import ConfigInvalid, DrConfig, DrillConfig, load
-from dr.drill import active_directory, files, plan, report, sandbox
+from dr.drill import active_directory, files, log_seals, plan, report, sandbox
 from dr.drill.messages import LANGUAGES, Failure, said
 from dr.errors import DrError
 from dr.paths import DRILL_CONFIG
@@ -125,6 +125,10 @@ def drill_one(
                 config.tolerance_percent, drill_id, target.allow_empty,
             )  # fmt: skip
             result["verification"] = figures
+            if log_seals.CHECK in target.checks:
+                log(f"{target.host}/{target.service}: checking every day's seal")
+                day = taken.astimezone(now.tzinfo).date()
+                checks.append(log_seals.check(restore_dir, config.tsa_ca_file, day))
         else:
             log(f"{target.host}/{target.service}: recovering the DC in a sandbox")
             checks = recover_dc(config, target, run_dir, restore_dir, image, keep)

@@ -15,6 +15,7 @@ from dr.paths import (
     DRILL_WORK_DIR,
     IMAGE_CACHE,
     NOTIFIER,
+    TSA_CA_FILE,
 )
 from roles.templates import render
 
@@ -48,6 +49,7 @@ def drill_config(hostname: str, data: Mapping[str, Any]) -> str:
         http_proxy=data.get("apt_proxy"),
         sandbox_address=SANDBOX_ADDRESS,
         notify=Notify(**drill["notify"]),
+        tsa_ca_file=TSA_CA_FILE if drill["tsa_certificates"] else None,
     )
     return to_json(config)
 

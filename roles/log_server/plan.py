@@ -113,10 +113,17 @@ def plan_log_server(
                     then=RESTART_RSYSLOG),
         ManagedFile(COLLECTOR_CONF, collector_conf(hostname, readers), then=RESTART_RSYSLOG),
         ManagedFile(TSA_CA_FILE, archive["tsa_certificates"]),
-        ManagedFile(LOGS_CONFIG, logs_config(archive, data["timezone"])),
     ]  # fmt: skip
     if tsa_header is not None:
         wanted.append(ManagedFile(TSA_HEADER_FILE, tsa_header + "\n", mode="600", private=True))
     wanted += unit_files(seal_units(archive["seal_schedule"]))
+    # A new or changed archive is sealed at once, not at the next timer run.
+    wanted.append(
+        ManagedFile(
+            LOGS_CONFIG,
+            logs_config(archive, data["timezone"]),
+            then=(f"systemctl start --no-block {SEAL_UNIT}.service",),
+        )
+    )
     wanted += [Service("rsyslog.service"), Service(f"{SEAL_UNIT}.timer")]
     return LogServerPlan(readers, wanted)
