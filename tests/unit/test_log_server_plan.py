@@ -1,0 +1,125 @@
+"""roles/log_server: the collector, the archive and the seal timer, planned without a host."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from ipaddress import IPv4Address
+from pathlib import Path
+from typing import Any
+
+from bimkit.inventory import plan_inventory
+from bimkit.model.load import load_estate
+from bimkit.tls import server_tls
+from dr.config import LogsConfig, load
+from dr.paths import LOG_ARCHIVE, LOGS_CONFIG, TSA_HEADER_FILE
+from roles.log_server.plan import (
+    COLLECTOR_CONF,
+    COLLECTOR_KEY,
+    DEVICES_TABLE,
+    SOURCES_TABLE,
+    missing_tsa_command,
+    plan_log_server,
+)
+from roles.managed import ManagedDirectory, ManagedFile
+from tests.conftest import REPO
+
+DATA = {
+    name: data for entries in plan_inventory(load_estate(REPO)).values() for name, data in entries
+}
+TLS = server_tls("test secret", "Kayapınar Belediyesi", "log1", "log1.ad.kayapinar.bel.tr",
+                 IPv4Address("10.21.17.12"))  # fmt: skip
+CA = "-----BEGIN CERTIFICATE-----\nlab\n-----END CERTIFICATE-----\n"
+
+
+def log1(**archive: Any) -> dict[str, Any]:
+    data = DATA["log1"]
+    return {**data, "log_archive": {**data["log_archive"], "tsa_certificates": CA, **archive}}
+
+
+def files_of(data: dict[str, Any], header: str | None = "identity-value") -> dict[str, Any]:
+    plan = plan_log_server("log1", data, TLS, header)
+    return {
+        item.path: item for item in plan.wanted if isinstance(item, ManagedFile | ManagedDirectory)
+    }
+
+
+def test_only_the_log_server_has_an_archive_and_it_defaults_to_two_years() -> None:
+    assert [name for name, data in DATA.items() if "log_archive" in data] == ["log1"]
+    archive = DATA["log1"]["log_archive"]
+    assert archive["retention_days"] == 730 and archive["readers"] == "log-readers"
+
+
+def test_files_are_named_by_the_senders_address_never_by_what_it_claims() -> None:
+    files = files_of(log1())
+    sources = json.loads(files[SOURCES_TABLE].content)
+    assert {"index": "10.21.17.10", "value": "dc1"} in sources["table"]
+    assert {"index": "10.21.50.11", "value": "zabita-ws01"} in sources["table"]
+    assert sources["nomatch"] == ""
+    conf = files[COLLECTOR_CONF].content
+    assert 'string="/var/log/remote/%$year%-%$month%-%$day%/%$.source%.log"' in conf
+    assert "%hostname%" not in conf
+
+
+def test_plain_syslog_is_heard_only_from_the_network_devices_addresses() -> None:
+    devices = json.loads(files_of(log1())[DEVICES_TABLE].content)["table"]
+    assert {entry["value"] for entry in devices} == {"core-sw1", "fkm-sw1", "zabita-sw1", "fen-sw1"}
+    assert all(entry["index"].endswith(".2") for entry in devices)  # their management addresses
+    conf = files_of(log1())[COLLECTOR_CONF].content
+    devices_rule = conf[conf.index('ruleset(name="bimkit_devices")') :]
+    assert 'if $.source == "" then {\n    stop\n  }' in devices_rule
+
+
+def test_hosts_must_show_a_certificate_of_the_estate_ca() -> None:
+    conf = files_of(log1())[COLLECTOR_CONF].content
+    assert ('input(type="imtcp" port="6514" ruleset="bimkit_hosts"\n'
+            '      streamDriver.name="gtls" streamDriver.mode="1" '
+            'streamDriver.authMode="x509/certvalid")') in conf  # fmt: skip
+    key = files_of(log1())[COLLECTOR_KEY]
+    assert key.mode == "600" and key.private
+
+
+def test_the_archive_is_written_by_root_and_read_by_the_readers_group_only() -> None:
+    files = files_of(log1(readers="kvkk-okur"))
+    archive = files[LOG_ARCHIVE]
+    assert (archive.mode, archive.user, archive.group) == ("750", "root", "kvkk-okur")
+    conf = files[COLLECTOR_CONF].content
+    assert 'dirCreateMode="0750" fileCreateMode="0640"' in conf
+    assert 'dirGroup="kvkk-okur" fileOwner="root" fileGroup="kvkk-okur"' in conf
+
+
+def test_the_host_reads_the_config_the_control_side_writes(tmp_path: Path) -> None:
+    files = files_of(log1(tsa_url="http://10.21.17.1:3180/"))
+    written = tmp_path / "logs.json"
+    written.write_text(files[LOGS_CONFIG].content)
+    config = load(LogsConfig, str(written))
+    assert (config.root, config.retention_days, config.timezone) == (
+        LOG_ARCHIVE,
+        730,
+        "Europe/Istanbul",
+    )
+    assert config.tsa.url == "http://10.21.17.1:3180/"
+    assert (config.tsa.header_name, config.tsa.header_file) == ("identity", TSA_HEADER_FILE)
+    header = files[TSA_HEADER_FILE]
+    assert header.mode == "600" and header.private and header.content == "identity-value\n"
+
+
+def test_without_a_header_no_header_file_is_written() -> None:
+    files = files_of(log1(tsa_header=None), header=None)
+    assert TSA_HEADER_FILE not in files
+    assert json.loads(files[LOGS_CONFIG].content)["tsa"]["header_file"] is None
+
+
+def test_the_seal_timer_follows_the_data_and_prunes_before_sealing() -> None:
+    files = files_of(log1(seal_schedule="*-*-* 00:20"))
+    timer = files["/etc/systemd/system/bimkit-logs-seal.timer"].content
+    assert "OnCalendar=*-*-* 00:20\nPersistent=true\n" in timer
+    service = files["/etc/systemd/system/bimkit-logs-seal.service"].content
+    assert service.index("bimkit-logs prune") < service.index("bimkit-logs seal")
+
+
+def test_a_missing_tsa_certificate_fails_the_host_saying_what_to_add() -> None:
+    result = subprocess.run(["sh", "-c", missing_tsa_command("log1", "http://tzd.kamusm.gov.tr")],
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    assert result.returncode == 1
+    assert "log1: estate.yaml logs.tsa.certificates is not set" in result.stderr
