@@ -8,6 +8,7 @@ estate and never a secret; secrets are read on the control machine by
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from bimkit.directory import desired_directory, directory_state
 from bimkit.hostkeys import known_hosts_path, recorded_keys
 from bimkit.lab.state import LabPaths, lab_enabled
 from bimkit.model.addressing import reverse_zones
+from bimkit.model.dhcp import dhcp_subnets, provisioning_url
 from bimkit.model.estate import Estate, PlacedHost
 from bimkit.model.schema import OsFamily, Role
 
@@ -76,6 +78,7 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         data["primary_dc"] = estate.primary_dc.name
         data["primary_dc_address"] = str(estate.primary_dc.address)
         data["ntp_clients"] = str(config.supernet)
+        data["dhcp"] = dhcp_data(estate)
     if host.has(Role.primary_dc):
         # The primary applies these; the other DCs get them by replication.
         data["directory"] = directory_state(desired_directory(estate))
@@ -117,6 +120,31 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
     if host.os is OsFamily.debian:
         data["ssh_hostname"] = str(host.address)
     return data
+
+
+HA_ROLES = ("primary", "standby", "backup")
+
+
+def dhcp_data(estate: Estate) -> dict[str, Any]:
+    """What Kea on the DCs serves: subnets, pools, reservations, options, the HA pair."""
+    dcs = sorted(estate.domain_controllers, key=lambda dc: (not dc.has(Role.primary_dc), dc.name))
+    return {
+        "lease_seconds": estate.config.dhcp.lease_seconds,
+        "domain": estate.config.realm,
+        "dns_servers": [str(address) for address in estate.dns_servers],
+        "ntp_servers": [str(address) for address in estate.ntp_servers],
+        "provisioning_url": provisioning_url(estate),
+        "subnets": [dataclasses.asdict(subnet) for subnet in dhcp_subnets(estate)],
+        # Hot standby: the primary DC serves, the next one takes over when it stops.
+        "peers": [
+            {
+                "name": dc.name,
+                "address": str(dc.address),
+                "role": HA_ROLES[min(index, 2)],
+            }
+            for index, dc in enumerate(dcs)
+        ],
+    }
 
 
 def tsa_certificates(estate: Estate) -> str | None:

@@ -15,7 +15,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 from bimkit.errors import BimkitError
-from bimkit.lab import aptproxy, seed, tsa
+from bimkit.lab import aptproxy, dhcp_relay, seed, tsa
 from bimkit.lab.guard import IP_FORWARD, apply_guard, refuse_overlapping_supernet, remove_guard
 from bimkit.lab.plan import (
     BRIDGE_PREFIX,
@@ -156,6 +156,13 @@ def up(
         gateway = str(log_servers[0].attachment.gateway)
         report(f"time stamp authority: openssl ts on {tsa.url(gateway)}")
         tsa.ensure_running(paths, gateway)
+
+    # Relays for every site of the estate whose bridge is up (also from an earlier `up`).
+    bridges = sorted(name for name in link_names() if name.startswith(BRIDGE_PREFIX))
+    relays = [r for r in dhcp_relay.plan_relays(estate, plan_lab(estate)) if r.bridge in bridges]
+    if relays:
+        report(f"DHCP relays: {len(relays)} site gateway(s) to the DCs (dnsmasq)")
+    dhcp_relay.ensure_running(paths, relays, bridges)
 
     report(f"machines: booting {len(plan.machines)}")
     specs = {
@@ -314,6 +321,7 @@ def down(paths: LabPaths, report: Report) -> None:
             delete_link(name)
     aptproxy.stop(paths)
     tsa.stop(paths)
+    dhcp_relay.stop(paths)
     record = paths.root / "ip_forward.before"
     remove_guard(record.read_text(encoding="utf-8").strip() if record.exists() else None)
     _restore_inotify_limit(paths)

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bimkit.errors import EstateInvalid, Problem
+from bimkit.model.dhcp import fixed_addresses_in_pools
 from bimkit.model.estate import Estate, Member, Source
 from bimkit.model.resolve import place
 from bimkit.model.rules import (
@@ -234,7 +235,7 @@ def load_estate(root: Path) -> Estate:
         )
         for index, person in enumerate(directory.people.people)
     ]
-    return Estate(
+    estate = Estate(
         config=config,
         sites=placement.sites,
         hosts={host.name: host for host in placement.hosts},
@@ -246,6 +247,10 @@ def load_estate(root: Path) -> Estate:
         new_usernames=directory.assignment.new,
         data_root=root,
     )
+    problems = fixed_addresses_in_pools(estate)
+    if problems:
+        raise EstateInvalid(problems)
+    return estate
 
 
 def _check_tsa_certificates(root: Path, config: EstateConfig) -> list[Problem]:

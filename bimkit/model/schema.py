@@ -342,6 +342,23 @@ class TimeStampAuthority(Strict):
     )
 
 
+class DhcpSettings(Strict):
+    """Address assignment: Kea on the DCs (a hot-standby pair), every data and voice VLAN."""
+
+    lease_seconds: int = Field(28800, ge=300, le=604800, description="lease lifetime")
+    pool_start: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="where each VLAN's pool starts, as a fraction of its subnet (the rest "
+        "below is for fixed addresses)",
+    )
+    phone_provisioning_url: Url | None = Field(
+        None,
+        description="option 66 for phones on voice VLANs (default: http://<PBX address>/prov/)",
+    )
+
+
 class LogArchive(Strict):
     """The central log archive on the log server (law 5651)."""
 
@@ -407,6 +424,9 @@ class EstateConfig(Strict):
     )
     logs: LogArchive = Field(
         default_factory=LogArchive, description="the central log archive and its sealing"
+    )
+    dhcp: DhcpSettings = Field(
+        default_factory=DhcpSettings, description="address assignment for data and voice VLANs"
     )
 
 
