@@ -120,7 +120,7 @@ def verify(
         raise typer.Exit(code)
     table = Table(title="Log archive verification")
     for column in ("Day", "Files", "Stamped at", "Result"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for verdict in verdicts:
         result = Text("ok", style="green") if verdict["ok"] else Text(
             "\n".join(verdict["problems"]), style="red")  # fmt: skip
@@ -159,7 +159,7 @@ def search(
         raise typer.Exit(1)
     table = Table(title=f"Who had {ip} at {at}")
     for column in ("MAC", "Hostname", "Lease from", "Until", "Server", "Record"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # never cut a MAC or a time short
     for lease in leases:
         table.add_row(lease["mac"], lease["hostname"] or "-", lease["start"], lease["end"],
                       lease["server"], lease["where"])  # fmt: skip

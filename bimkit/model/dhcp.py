@@ -40,6 +40,8 @@ class DhcpSubnet:
 def pool_of(vlan: Vlan, settings: DhcpSettings) -> tuple[IPv4Address, IPv4Address]:
     size = vlan.subnet.num_addresses
     first = vlan.subnet.network_address + max(2, int(size * settings.pool_start))
+    if int(first) % 256 == 0:  # x.y.z.0 is valid inside a /23, but some clients refuse it
+        first += 1
     return first, vlan.subnet.broadcast_address - 1
 
 
