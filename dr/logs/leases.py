@@ -96,7 +96,7 @@ def who_had(root: Path, address: str, at: datetime.datetime, lease_days: int = 2
     local_day = at.date()
     days = [local_day + datetime.timedelta(n) for n in range(-lease_days, 2)]
     events = sorted(events_for(root, address, days), key=lambda e: e.start)
-    found: dict[tuple[str, int], Lease] = {}
+    found: dict[str, Lease] = {}
     for event in events:
         if event.event != "commit" or not event.start <= when < event.start + event.valid:
             continue
@@ -108,8 +108,8 @@ def who_had(root: Path, address: str, at: datetime.datetime, lease_days: int = 2
                 and event.start <= later.start
             ):
                 end = min(end, later.start)
-        if when < end:  # the same lease logged twice (a retried request) is one lease
-            found.setdefault((event.mac, event.start), _lease(event, end, at.tzinfo))
+        if when < end:  # events come oldest first: a renewal replaces the client's earlier one
+            found[event.mac] = _lease(event, end, at.tzinfo)
     return sorted(found.values(), key=lambda lease: lease.start, reverse=True)
 
 

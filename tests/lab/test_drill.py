@@ -69,6 +69,8 @@ def test_a_drill_restores_and_proves_the_dc_the_file_shares_and_the_logs(
     assert shares["verification"]["mismatched"] == []
     logs = results["logs"]
     assert logs["status"] == "OK" and logs["verification"]["checked"] >= 600, logs
+    seals = next(check for check in logs["checks"] if check["name"] == "log_seals")
+    assert seals["ok"] and seals["args"]["days"] >= 60 and seals["args"]["failed"] == 0, seals
     html = on(DR, f"cat {REPORTS_DIR}/latest.html")
     assert "Felaket Kurtarma Tatbikatı Raporu" in html and document["drill_id"] in html
     assert document["drill_id"] in on(DR, f"tail -n 1 {REPORTS_DIR}/history.jsonl")

@@ -191,6 +191,7 @@ LEASE_LINES = """\
 2026-12-03T09:00:01+03:00 dc1 bimkit-dhcp[812]: event=commit address=10.21.50.100 mac=52:54:00:aa:00:01 hostname=zabita-pc7 start={start} valid=4000 server=dc1
 2026-12-03T09:30:00+03:00 dc1 bimkit-dhcp[812]: event=release address=10.21.50.100 mac=52:54:00:aa:00:01 hostname=zabita-pc7 start={release} valid=0 server=dc1
 2026-12-03T10:00:00+03:00 dc1 bimkit-dhcp[812]: event=commit address=10.21.50.100 mac=52:54:00:bb:00:02 hostname= start={later} valid=4000 server=dc1
+2026-12-03T10:20:00+03:00 dc2 bimkit-dhcp[640]: event=commit address=10.21.50.100 mac=52:54:00:bb:00:02 hostname= start={renewed} valid=4000 server=dc2
 """  # noqa: E501
 
 
@@ -198,9 +199,11 @@ def test_search_finds_who_had_the_address_then(tmp_path: Path) -> None:
     def at(hour: int, minute: int) -> datetime.datetime:
         return datetime.datetime(2026, 12, 3, hour, minute, tzinfo=ZONE)
 
-    start, release, later = (int(at(h, m).timestamp()) for h, m in ((9, 0), (9, 30), (10, 0)))
+    start, release, later, renewed = (
+        int(at(h, m).timestamp()) for h, m in ((9, 0), (9, 30), (10, 0), (10, 20))
+    )
     write_day(tmp_path, "2026-12-03", {"dc1.log": LEASE_LINES.format(
-        start=start, release=release, later=later)})  # fmt: skip
+        start=start, release=release, later=later, renewed=renewed)})  # fmt: skip
     (first,) = who_had(tmp_path, "10.21.50.100", at(9, 15))
     assert (first.mac, first.hostname, first.where) == (
         "52:54:00:aa:00:01",
@@ -209,8 +212,9 @@ def test_search_finds_who_had_the_address_then(tmp_path: Path) -> None:
     )
     assert first.end == at(9, 30).isoformat()  # released early
     assert who_had(tmp_path, "10.21.50.100", at(9, 45)) == []  # between the two leases
-    (second,) = who_had(tmp_path, "10.21.50.100", at(10, 30))
-    assert second.mac == "52:54:00:bb:00:02"
+    (second,) = who_had(tmp_path, "10.21.50.100", at(10, 30))  # renewed: one lease, from dc2
+    assert (second.mac, second.server, second.start) == (
+        "52:54:00:bb:00:02", "dc2", at(10, 20).isoformat())
     assert who_had(tmp_path, "10.21.50.101", at(9, 15)) == []
 
 
