@@ -124,7 +124,7 @@ def reply(tsa: LabTsa, query: bytes) -> bytes:
         return response.read_bytes()
 
 
-def handler_for(tsa: LabTsa) -> type[http.server.BaseHTTPRequestHandler]:
+def handler_for(tsa: LabTsa, verbose: bool) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             query = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -139,13 +139,15 @@ def handler_for(tsa: LabTsa) -> type[http.server.BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
         def log_message(self, format: str, *args: object) -> None:
-            sys.stderr.write(f"bimkit-lab-tsa: {self.client_address[0]} {format % args}\n")
+            if verbose:
+                sys.stderr.write(f"bimkit-lab-tsa: {self.client_address[0]} {format % args}\n")
 
     return Handler
 
 
-def server(tsa: LabTsa, address: str, port: int) -> http.server.HTTPServer:
-    return http.server.HTTPServer((address, port), handler_for(tsa))
+def server(tsa: LabTsa, address: str, port: int, verbose: bool = False) -> http.server.HTTPServer:
+    """The responder; `verbose` logs every request (the lab's, to its log file)."""
+    return http.server.HTTPServer((address, port), handler_for(tsa, verbose))
 
 
 def daemon(paths: LabPaths) -> Daemon:
@@ -186,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--address", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=PORT)
     arguments = parser.parse_args(argv)
-    server(make_tsa(arguments.folder), arguments.address, arguments.port).serve_forever()
+    server(make_tsa(arguments.folder), arguments.address, arguments.port, True).serve_forever()
     return 0
 
 
