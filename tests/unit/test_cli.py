@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -275,3 +276,30 @@ def test_the_backup_summary_shows_the_agents_own_error_not_systemds() -> None:
     assert last_message(CommandResult(False, "", "ssh: connect refused\n")) == (
         "ssh: connect refused"
     )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["logs", "verify", "--from", "2026-13-01"], "logs: --from '2026-13-01' is not a day"),
+        (["logs", "verify", "--to", "dün"], "logs: --to 'dün' is not a day"),
+        (["logs", "search", "--ip", "10.21.51.7", "--at", "öğlen"], "is not an ISO 8601 time"),
+        (["logs", "status"], "BIMKIT_LAB is set but the lab is down"),
+    ],
+)
+def test_logs_refuses_bad_input_before_any_connection(
+    arguments: list[str], message: str, tmp_path: Path
+) -> None:
+    result = bimkit(*arguments, env={"BIMKIT_LAB": "1", "BIMKIT_LAB_DIR": str(tmp_path)})
+    assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_logs_without_a_log_server_says_so(estate_data: EstateData) -> None:
+    def drop_log_server(document: Any) -> None:
+        document["hosts"] = [h for h in document["hosts"] if h["name"] != "log1"]
+
+    estate_data.edit("sites/merkez.yaml", drop_log_server)
+    result = bimkit("logs", "status", "--data", str(estate_data.root))
+    assert result.returncode == 1
+    assert "logs: no host of the estate has the log_server role" in result.stderr

@@ -9,17 +9,21 @@ hosts only inside JSON, and no command or rendered file of any role carries it.
 from __future__ import annotations
 
 import json
+from ipaddress import IPv4Address
 from typing import Any
 
 import pytest
 
 from bimkit.inventory import plan_inventory
 from bimkit.model.load import load_estate
+from bimkit.tls import server_tls
 from roles.backup_agent.plan import plan_agent
 from roles.base.plan import plan_base
+from roles.dhcp_server.plan import kea_config
 from roles.domain_controller import plan as dc_plan
 from roles.dr_drill.plan import drill_config, drill_units
 from roles.dr_repository.plan import plan_repository, secret_names
+from roles.log_server.plan import plan_log_server
 from tests.conftest import EstateData
 from tests.unit.test_validation import assert_reported, problems_of, setter
 
@@ -42,6 +46,12 @@ STRICT_FIELDS = [
      "backup_policies.file-shares.verify[0]"),
     ("estate.yaml", ("backup_notify", "webhook"), "backup_notify.webhook"),
     ("estate.yaml", ("backup_notify", "mail_to"), "backup_notify.mail_to"),
+    ("estate.yaml", ("logs", "tsa", "url"), "logs.tsa.url"),
+    ("estate.yaml", ("logs", "tsa", "header"), "logs.tsa.header"),
+    ("estate.yaml", ("logs", "tsa", "certificates"), "logs.tsa.certificates"),
+    ("estate.yaml", ("logs", "readers"), "logs.readers"),
+    ("estate.yaml", ("logs", "seal_schedule"), "logs.seal_schedule"),
+    ("estate.yaml", ("dhcp", "phone_provisioning_url"), "dhcp.phone_provisioning_url"),
     ("sites/zabita.yaml", ("name",), "name"),
     ("sites/zabita.yaml", ("hosts", 1, "name"), "hosts[1].name"),
     ("directory/departments.yaml", ("departments", 0, "id"), "departments[0].id"),
@@ -76,7 +86,10 @@ def put(estate_data: EstateData, file: str, keys: tuple[Any, ...], value: Any) -
         estate_data.edit(file, lambda document: document.setdefault("backup_notify", {}))
     if keys[-1] == "pre_hooks":
         value = [value]
-    if keys == ("apt_proxy",) or keys[:2] == ("backup_notify", "webhook"):
+    if keys[0] == "dhcp":
+        estate_data.edit(file, lambda document: document.setdefault("dhcp", {}))
+    if keys[-1] in ("url", "phone_provisioning_url") or keys == ("apt_proxy",) or keys[:2] == (
+        "backup_notify", "webhook"):  # fmt: skip
         value = f"http://10.21.17.5:3142/{value}"
     estate_data.edit(file, setter(*keys, value=value))
 
@@ -98,6 +111,7 @@ def test_free_text_is_one_line(
     assert_reported(problems_of(estate_data.root), file, path, "must be one line of text")
 
 
+TLS = server_tls("secret", "Kayapınar", "log1", "log1.example.org", IPv4Address("10.21.17.12"))
 PAYLOAD = "\"; $(touch /tmp/bimkit-pwned) 'x` <b>"
 
 
@@ -134,6 +148,15 @@ def rendered_outputs(estate_data: EstateData) -> tuple[list[str], list[str]]:
         if data.get("drill"):
             texts += list(drill_units().values())
             documents.append(drill_config(name, data))
+        if data.get("log_archive"):
+            archive = {**data["log_archive"], "tsa_certificates": "PEM"}
+            collector = plan_log_server(name, {**data, "log_archive": archive}, TLS, "value")
+            for item in collector.wanted:
+                content = getattr(item, "content", None)
+                if content is not None:
+                    (documents if item.path.endswith(".json") else texts).append(content)
+        if data.get("dhcp"):
+            documents.append(json.dumps(kea_config(name, data, "x86_64")))
     return texts, documents
 
 

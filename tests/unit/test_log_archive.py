@@ -214,7 +214,10 @@ def test_search_finds_who_had_the_address_then(tmp_path: Path) -> None:
     assert who_had(tmp_path, "10.21.50.100", at(9, 45)) == []  # between the two leases
     (second,) = who_had(tmp_path, "10.21.50.100", at(10, 30))  # renewed: one lease, from dc2
     assert (second.mac, second.server, second.start) == (
-        "52:54:00:bb:00:02", "dc2", at(10, 20).isoformat())
+        "52:54:00:bb:00:02",
+        "dc2",
+        at(10, 20).isoformat(),
+    )
     assert who_had(tmp_path, "10.21.50.101", at(9, 15)) == []
 
 
