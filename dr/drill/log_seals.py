@@ -30,7 +30,7 @@ def check(restore_dir: Path, ca_file: str | None, snapshot_day: datetime.date) -
     failed = [v for v in verdicts if not v.ok]
     return _result(
         not failed,
-        "days_verified",
+        "days_failed" if failed else "days_verified",
         days=len(verdicts),
         failed=len(failed),
         files=sum(v.files for v in verdicts),

@@ -114,9 +114,13 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     },
     "days_verified": {
         "en": "{days} days of logs ({files} files) checked against their time-stamped "
-        "manifests, {failed} failed: {problems}",
-        "tr": "{days} günlük kayıt ({files} dosya) zaman damgalı listelerine göre denetlendi; "
-        "{failed} gün başarısız: {problems}",
+        "manifests: all intact",
+        "tr": "{days} günlük kayıt ({files} dosya) zaman damgalı listelerine göre denetlendi: "
+        "hepsi sağlam",
+    },
+    "days_failed": {
+        "en": "{failed} of {days} days of logs fail their time-stamped manifests: {problems}",
+        "tr": "{days} günlük kaydın {failed} günü zaman damgalı listesine uymuyor: {problems}",
     },
     "no_days_verified": {
         "en": "nothing verified: no closed day in the restored {archive}",

@@ -18,11 +18,13 @@ import pytest
 
 from bimkit.lab.tsa import LabTsa, make_tsa, server
 from dr.config import LogsConfig, TimeStampAuthority, to_json
+from dr.drill import log_seals
 from dr.logs import cli
 from dr.logs.archive import MANIFEST, TOKEN
 from dr.logs.jobs import prune, seal_days, status, verify_days
 from dr.logs.leases import who_had
 from dr.logs.timestamp import Authority
+from dr.paths import LOG_ARCHIVE
 
 TODAY = cli.today_in("Europe/Istanbul")
 """As `bimkit-logs` sees it, so that the command and the fixtures agree on which days closed."""
@@ -246,3 +248,25 @@ def test_a_broken_config_is_refused_naming_the_file(tmp_path: Path) -> None:
     config = tmp_path / "logs.json"
     config.write_text('{"root": "/var/log/remote"}')
     assert cli.main(["--config", str(config), "status"]) == 2
+
+
+def test_the_drill_check_verifies_every_restored_day_and_names_an_altered_file(
+    tmp_path: Path, authority: Authority
+) -> None:
+    restored = tmp_path / "restore"
+    root = restored / LOG_ARCHIVE.lstrip("/")
+    for days_ago in (2, 1):
+        write_day(root, day(days_ago), {"dc1.log": f"{days_ago}\n", "fs1.log": "x\n"})
+    seal_days(root, TODAY, authority)
+    passed = log_seals.check(restored, authority.ca_file, TODAY)
+    assert passed["ok"] and passed["args"]["days"] == 2 and passed["args"]["files"] == 4
+    assert passed["detail"].endswith("all intact")
+    altered = root / day(1) / "dc1.log"
+    os.chmod(altered, 0o640)
+    altered.write_text("rewritten\n")
+    failed = log_seals.check(restored, authority.ca_file, TODAY)
+    assert not failed["ok"] and failed["message"] == "days_failed"
+    assert f"altered: {LOG_ARCHIVE}/{day(1)}/dc1.log" in failed["detail"]
+    assert not log_seals.check(restored, None, TODAY)["ok"]
+    nothing = log_seals.check(tmp_path / "empty", authority.ca_file, TODAY)
+    assert not nothing["ok"] and nothing["message"] == "no_days_verified"
