@@ -166,6 +166,7 @@ def log_archive_data(estate: Estate) -> dict[str, Any]:
         "tsa_url": logs.tsa.url,
         "tsa_header": logs.tsa.header,
         "tsa_certificates": tsa_certificates(estate),
+        "notify": estate.config.backup_notify.model_dump(),
         # Files are named after the sender as the data knows it, never as it says.
         "sources": {str(h.address): h.name for h in hosts},
         # Plain syslog (no TLS) is taken from these addresses only.

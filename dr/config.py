@@ -160,6 +160,8 @@ class LogsConfig:
     """Days begin at midnight in this zone."""
     retention_days: int
     tsa: TimeStampAuthority
+    notify: Notify = field(default_factory=Notify)
+    """Who hears about a day the TSA did not stamp (the seal unit failed)."""
 
 
 def to_json(config: Any) -> str:

@@ -1,10 +1,10 @@
 """Tell the admins that a backup or a restore drill failed: a command, a webhook, or mail.
 
     bimkit-backup-notify SERVICE [UNIT]   run by bimkit-backup-failed@SERVICE.service
-                                          (and bimkit-drill-failed.service)
+                                          (bimkit-drill-failed, bimkit-logs-seal-failed)
 
 Reads `notify` from /etc/bimkit/backup.json (BIMKIT_NOTIFY_CONFIG: another
-file, e.g. drill.json). The message names the host, the service and the
+file, drill.json or logs.json). The message names the host, the service and the
 last lines of the failed unit's journal (UNIT, default
 bimkit-backup@SERVICE.service).
 """
@@ -18,16 +18,18 @@ import subprocess
 import sys
 import urllib.request
 
-from dr.config import BackupConfig, ConfigInvalid, DrillConfig, Notify, load
-from dr.paths import BACKUP_CONFIG, DRILL_CONFIG
+from dr.config import BackupConfig, ConfigInvalid, DrillConfig, LogsConfig, Notify, load
+from dr.paths import BACKUP_CONFIG, DRILL_CONFIG, LOGS_CONFIG
+
+KINDS: dict[str, type[BackupConfig] | type[DrillConfig] | type[LogsConfig]] = {
+    os.path.basename(DRILL_CONFIG): DrillConfig,
+    os.path.basename(LOGS_CONFIG): LogsConfig,
+}
 
 
 def configured(path: str) -> Notify:
-    """`notify` of the backup or the drill configuration in `path`."""
-    kind: type[BackupConfig] | type[DrillConfig] = (
-        DrillConfig if os.path.basename(path) == os.path.basename(DRILL_CONFIG) else BackupConfig
-    )
-    return load(kind, path).notify
+    """`notify` of the backup, drill or log archive configuration in `path`."""
+    return load(KINDS.get(os.path.basename(path), BackupConfig), path).notify
 
 
 def send(notify: Notify, host: str, service: str, subject: str, body: str) -> bool:

@@ -15,8 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from bimkit.tls import ServerTls
-from dr.config import LogsConfig, TimeStampAuthority, to_json
-from dr.paths import LOG_ARCHIVE, LOGS_CONFIG, LOGS_TOOL, TSA_CA_FILE, TSA_HEADER_FILE
+from dr.config import LogsConfig, Notify, TimeStampAuthority, to_json
+from dr.paths import (
+    LOG_ARCHIVE,
+    LOGS_CONFIG,
+    LOGS_TOOL,
+    NOTIFIER,
+    TSA_CA_FILE,
+    TSA_HEADER_FILE,
+)
 from roles.managed import ManagedDirectory, ManagedFile, Service, State
 from roles.templates import render
 from roles.units import unit_files
@@ -70,14 +77,24 @@ def logs_config(archive: Mapping[str, Any], timezone: str) -> str:
                 header_name=archive["tsa_header"],
                 header_file=TSA_HEADER_FILE if archive["tsa_header"] else None,
             ),
+            notify=Notify(**archive["notify"]),
         )
     )
 
 
 def seal_units(schedule: str) -> dict[str, str]:
     return {
-        f"{SEAL_UNIT}.service": render("log_server/bimkit-logs-seal.service.j2", tool=LOGS_TOOL),
+        f"{SEAL_UNIT}.service": render(
+            "log_server/bimkit-logs-seal.service.j2", tool=LOGS_TOOL, failed=f"{SEAL_UNIT}-failed"
+        ),
         f"{SEAL_UNIT}.timer": render("log_server/bimkit-logs-seal.timer.j2", schedule=schedule),
+        # A day the TSA did not stamp is retried by the next run, and the admins hear of it.
+        f"{SEAL_UNIT}-failed.service": render(
+            "log_server/bimkit-logs-seal-failed.service.j2",
+            notifier=NOTIFIER,
+            config=LOGS_CONFIG,
+            unit=f"{SEAL_UNIT}.service",
+        ),
     }
 
 

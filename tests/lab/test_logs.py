@@ -292,11 +292,20 @@ def test_an_unreachable_tsa_leaves_the_day_unsealed_until_a_later_run(
     gateway = LabState.load(lab).machines["log1"].gateway  # type: ignore[union-attr]
     tsa.stop(lab)
     try:
-        failed = on("log1", "bimkit-logs seal; echo exit=$?", check=False)
-        assert f"{day}: unsealed" in failed and "unreachable" in failed and "exit=1" in failed
+        started = on("log1", "systemctl start bimkit-logs-seal.service; echo exit=$?", check=False)
+        assert started.endswith("exit=1"), started
+        journal = on("log1", "journalctl -u bimkit-logs-seal.service --no-pager -o cat | tail -20")
+        assert f"{day}: unsealed" in journal and "unreachable" in journal, journal
         status = logs("status", "--json")
         assert status.returncode == 1 and json.loads(status.stdout)["unsealed_days"] == [day]
+        # The admins are told, as of a failed backup.
+        told = "journalctl -u bimkit-logs-seal-failed.service --no-pager -o cat"
+        deadline = time.monotonic() + 30
+        while "bimkit: log-sealing on log1 FAILED" not in on("log1", told):
+            assert time.monotonic() < deadline, on("log1", told)
+            time.sleep(1)
     finally:
         tsa.ensure_running(lab, gateway)
+        on("log1", "systemctl reset-failed bimkit-logs-seal.service", check=False)
     assert f"{day}: sealed" in on("log1", "bimkit-logs seal")
     assert logs("status").returncode == 0

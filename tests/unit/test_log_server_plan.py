@@ -123,3 +123,14 @@ def test_a_missing_tsa_certificate_fails_the_host_saying_what_to_add() -> None:
                             capture_output=True, text=True, check=False)  # fmt: skip
     assert result.returncode == 1
     assert "log1: estate.yaml logs.tsa.certificates is not set" in result.stderr
+
+
+def test_a_day_not_sealed_tells_the_admins_as_a_failed_backup_does() -> None:
+    files = files_of(log1(notify={"command": None, "webhook": "http://10.21.17.5/hook",
+                                  "mail_to": None}))  # fmt: skip
+    service = files["/etc/systemd/system/bimkit-logs-seal.service"].content
+    assert "OnFailure=bimkit-logs-seal-failed.service\n" in service
+    failed = files["/etc/systemd/system/bimkit-logs-seal-failed.service"].content
+    assert f"Environment=BIMKIT_NOTIFY_CONFIG={LOGS_CONFIG}\n" in failed
+    assert "bimkit-backup-notify log-sealing bimkit-logs-seal.service\n" in failed
+    assert json.loads(files[LOGS_CONFIG].content)["notify"]["webhook"] == "http://10.21.17.5/hook"
