@@ -52,8 +52,12 @@ def test_rsyslog_forwards_to_the_log_server(host: Any, estate_host: HostData) ->
     if "log_server" in data["roles"]:
         assert not forward.exists
     else:
+        # Over TLS, with this host's own certificate of the estate CA (0600).
         for server in data["syslog_servers"]:
-            assert f'target="{server}" port="514" protocol="tcp"' in forward.content_string
+            assert f'target="{server}" port="6514" protocol="tcp"' in forward.content_string
+        assert 'StreamDriverMode="1" StreamDriverAuthMode="x509/name"' in forward.content_string
+        key = host.file("/etc/bimkit/tls/forward.key")
+        assert key.mode == 0o600 and key.user == "root"
 
 
 def test_ssh_accepts_keys_only(host: Any) -> None:
