@@ -19,6 +19,7 @@ from bimkit.model.addressing import reverse_zones
 from bimkit.model.dhcp import dhcp_subnets, provisioning_url
 from bimkit.model.estate import Estate, PlacedHost
 from bimkit.model.schema import OsFamily, Role
+from bimkit.model.telephony import sip_devices
 
 HostEntry = tuple[str, dict[str, Any]]
 
@@ -49,6 +50,7 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         "site_number": estate.sites[host.site].number,
         "roles": sorted(str(role) for role in host.roles),
         "os": str(host.os),
+        "release": host.release,
         "address": str(host.address),
         "vlan": str(host.vlan.kind),
         "vlan_id": host.vlan.id,
@@ -117,6 +119,8 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         data["drill"] = drill_data(estate, host)
     if host.has(Role.log_server):
         data["log_archive"] = log_archive_data(estate)
+    if host.has(Role.pbx):
+        data["pbx"] = pbx_data(estate)
     if host.os is OsFamily.debian:
         data["ssh_hostname"] = str(host.address)
     return data
@@ -144,6 +148,23 @@ def dhcp_data(estate: Estate) -> dict[str, Any]:
             }
             for index, dc in enumerate(dcs)
         ],
+    }
+
+
+def pbx_data(estate: Estate) -> dict[str, Any]:
+    """What Asterisk serves: every SIP device, the queues, the trunk, emergency numbers."""
+    telephony = estate.config.telephony
+    return {
+        "devices": [dataclasses.asdict(device) for device in sip_devices(estate)],
+        "queues": {name: queue.model_dump() for name, queue in telephony.queues.items()},
+        "trunk": telephony.trunk.model_dump() if telephony.trunk else None,
+        "emergency_numbers": list(telephony.emergency_numbers),
+        "citizen_line": telephony.citizen_line,
+        "inbound_queue": telephony.inbound_queue,
+        "ring_seconds": telephony.ring_seconds,
+        "mail_relay": telephony.mail_relay,
+        "asterisk_apt_source": telephony.asterisk_apt_source,
+        "domain": estate.config.domain,
     }
 
 

@@ -108,6 +108,11 @@ def required_secrets(estate: Estate) -> list[SecretSpec]:
                 ", ".join(users),
             )
         )
+    pbx = ", ".join(h.name for h in estate.hosts_with(Role.pbx))
+    if pbx:
+        specs.append(SecretSpec("pbx_secret", "seed of every SIP password and voicemail PIN", pbx))
+        if estate.config.telephony.trunk:
+            specs.append(SecretSpec("sip_trunk_password", "the operator's SIP trunk", pbx))
     if log_servers and estate.config.logs.tsa.header:
         specs.append(
             SecretSpec(

@@ -21,6 +21,8 @@ from bimkit.lab.plan import (
     BRIDGE_PREFIX,
     NETNS_PREFIX,
     VETH_PREFIX,
+    image_recipe,
+    needs_unified_cgroup,
     netns_name,
     plan_lab,
 )
@@ -30,7 +32,7 @@ from bimkit.model.schema import Role
 from bimkit.secrets import SecretSpec, required_secrets
 from dr.process import run
 from dr.sandbox import machine
-from dr.sandbox.image import ImageRecipe, ensure_image
+from dr.sandbox.image import ensure_image
 from dr.sandbox.machine import MachineSpec
 from dr.sandbox.network import (
     attach,
@@ -75,7 +77,12 @@ def preflight() -> None:
 
 
 def machine_spec(
-    paths: LabPaths, host: str, image: Path, nested: bool = False, keys: tuple[str, ...] = ()
+    paths: LabPaths,
+    host: str,
+    image: Path,
+    nested: bool = False,
+    keys: tuple[str, ...] = (),
+    unified_cgroup: bool = False,
 ) -> MachineSpec:
     return MachineSpec(
         name=host,
@@ -84,6 +91,7 @@ def machine_spec(
         netns=netns_name(host),
         nested=nested,
         authorized_keys=keys,
+        unified_cgroup=unified_cgroup,
     )
 
 
@@ -137,8 +145,12 @@ def up(
     refuse_overlapping_supernet(plan.supernet)
     public_key = ensure_ssh_key(paths)
     generate_lab_secrets(paths, required_secrets(estate))
-    report("image: Debian 13 (built once, about a minute)")
-    image = ensure_image(paths.cache, ImageRecipe())
+    releases = sorted({m.release for m in plan.machines} | {"trixie"})
+    images = {}
+    for release in releases:
+        report(f"image: Debian {release} (built once, about a minute)")
+        images[release] = ensure_image(paths.cache, image_recipe(release))
+    image = images["trixie"]
 
     report(f"network: {len(plan.bridges)} site bridge(s) and the routing guard")
     for bridge in plan.bridges:
@@ -166,8 +178,10 @@ def up(
 
     report(f"machines: booting {len(plan.machines)}")
     specs = {
-        m.host: machine_spec(paths, m.host, image, m.nested, (public_key,)) for m in plan.machines
-    }
+        m.host: machine_spec(paths, m.host, images[m.release], m.nested, (public_key,),
+                             unified_cgroup=needs_unified_cgroup(m.release))
+        for m in plan.machines
+    }  # fmt: skip
     host_keys: dict[str, dict[str, str]] = {}
     for lab_machine in plan.machines:
         attach(lab_machine.attachment)

@@ -13,6 +13,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from bimkit.errors import BimkitError
 from bimkit.model.estate import Estate, PlacedHost
 from bimkit.model.schema import Role
+from dr.sandbox.image import ImageRecipe
 from dr.sandbox.network import Attachment, BridgeSpec
 
 BRIDGE_PREFIX = "bkbr"
@@ -40,6 +41,8 @@ class LabMachine:
     attachment: Attachment
     nested: bool
     """DR hosts boot restore-drill sandboxes of their own."""
+    release: str = "trixie"
+    """The Debian release it boots (the host's in the estate)."""
 
     @property
     def address(self) -> IPv4Address:
@@ -109,4 +112,19 @@ def _machine(host: PlacedHost, bridge: str) -> LabMachine:
             gateway=host.vlan.gateway,
         ),
         nested=host.has(Role.dr_host),
+        release=host.release,
     )
+
+
+def image_recipe(release: str) -> ImageRecipe:
+    """The lab image of a Debian release."""
+    if release == "trixie":
+        return ImageRecipe()
+    # The unstable archive served to this box is a frozen copy: its Release file
+    # has expired, so apt must not insist on its validity date.
+    return ImageRecipe(suite=release, check_valid_until=False)
+
+
+def needs_unified_cgroup(release: str) -> bool:
+    """Unstable's systemd (262) will not boot on the box's hybrid cgroup hierarchy."""
+    return release != "trixie"

@@ -17,6 +17,7 @@ from bimkit.model.schema import (
     Group,
     OsFamily,
     Person,
+    Phone,
     Role,
     VlanKind,
 )
@@ -76,6 +77,8 @@ class PlacedHost:
     address: IPv4Address
     mac: str | None
     protected_services: tuple[str, ...]
+    release: str
+    """Debian release (Linux hosts): the host's own, else the estate's."""
     description: str
     source: Source
 
@@ -113,6 +116,8 @@ class Estate:
     """Usernames assigned in this load and not yet recorded in `directory/usernames.yaml`."""
     data_root: Path | None = None
     """The folder the data was read from (beside it: the pinned SSH host keys)."""
+    site_phones: dict[str, tuple[Phone, ...]] = field(default_factory=dict)
+    """Each site's IP phones (`sites/<name>.yaml` `phones`)."""
 
     def hosts_with(self, role: Role) -> list[PlacedHost]:
         return [host for host in self.hosts.values() if host.has(role)]

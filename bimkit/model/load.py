@@ -45,6 +45,7 @@ from bimkit.model.schema import (
     SiteFile,
     UsernamesFile,
 )
+from bimkit.model.telephony import telephony_problems
 from bimkit.model.usernames import UsernameAssignment, assign_usernames
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -246,8 +247,9 @@ def load_estate(root: Path) -> Estate:
         retired_usernames=directory.retired,
         new_usernames=directory.assignment.new,
         data_root=root,
+        site_phones={site_file.name: tuple(site_file.phones) for _, site_file in site_files},
     )
-    problems = fixed_addresses_in_pools(estate)
+    problems = fixed_addresses_in_pools(estate) + telephony_problems(estate)
     if problems:
         raise EstateInvalid(problems)
     return estate

@@ -36,7 +36,8 @@ def place(config: EstateConfig, site_files: list[tuple[str, SiteFile]]) -> Place
         if site is None:
             continue
         placement.sites[site.name] = site
-        placement.hosts.extend(_place_hosts(site, site_file, placement.problems))
+        hosts = _place_hosts(site, site_file, config.debian_release, placement.problems)
+        placement.hosts.extend(hosts)
     return placement
 
 
@@ -91,7 +92,9 @@ def _place_site(
     )
 
 
-def _place_hosts(site: Site, site_file: SiteFile, problems: list[Problem]) -> list[PlacedHost]:
+def _place_hosts(
+    site: Site, site_file: SiteFile, release: str, problems: list[Problem]
+) -> list[PlacedHost]:
     file = site.source.file
     placed = []
     for index, host in enumerate(site_file.hosts):
@@ -123,6 +126,7 @@ def _place_hosts(site: Site, site_file: SiteFile, problems: list[Problem]) -> li
                 address=address,
                 mac=host.mac,
                 protected_services=tuple(sorted(implied | set(host.backup))),
+                release=host.release or release,
                 description=host.description,
                 source=Source(file, path),
             )

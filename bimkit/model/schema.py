@@ -359,6 +359,60 @@ class DhcpSettings(Strict):
     )
 
 
+class CallQueue(Strict):
+    """A call-centre queue (e.g. `beyaz-masa`); its agents are the people who list it."""
+
+    description: Text = Field("", description="what the queue answers")
+    strategy: Literal["ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear"] = (
+        Field("ringall", description="how Asterisk picks the agent to ring")
+    )
+    timeout: int = Field(20, ge=5, le=300, description="seconds an agent's phone rings")
+    max_wait: int = Field(300, ge=30, le=3600, description="seconds a caller waits at most")
+
+
+class SipTrunk(Strict):
+    """The operator's SIP trunk: outside calls, and calls to the municipality's numbers."""
+
+    host: ServerName = Field(description="the operator's SIP server")
+    port: int = Field(5060, ge=1, le=65535, description="its SIP port")
+    username: str = Field(
+        pattern=r"^[A-Za-z0-9._+-]{1,64}$",
+        description="the account (its password: the secret `sip_trunk_password`)",
+    )
+    numbers: list[Annotated[str, Field(pattern=r"^[0-9]{3,15}$")]] = Field(
+        default_factory=list, description="numbers that reach the municipality (to the IVR)"
+    )
+
+
+class Telephony(Strict):
+    """The IP PBX (Asterisk on the `pbx` host): trunk, emergency numbers, queues, voicemail."""
+
+    asterisk_apt_source: str | None = Field(
+        None,
+        pattern=r"^deb https?://[A-Za-z0-9._/:-]+ [a-z0-9-]+( [a-z0-9-]+)+$",
+        description="apt line for Asterisk where the PBX's release lacks it, e.g. a "
+        "backports repository (Debian 13 has no Asterisk)",
+    )
+    trunk: SipTrunk | None = Field(None, description="the operator's SIP trunk")
+    emergency_numbers: list[Annotated[int, Field(ge=100, le=999)]] = Field(
+        default_factory=lambda: [112, 110, 155, 156, 177],
+        description="always dialled out through the trunk, from every phone, first",
+    )
+    citizen_line: int = Field(153, ge=100, le=999, description="Beyaz Masa's short number")
+    inbound_queue: Name = Field(
+        "beyaz-masa", description="the queue that answers the municipality's numbers"
+    )
+    queues: dict[Name, CallQueue] = Field(
+        default_factory=lambda: {"beyaz-masa": CallQueue(description="Beyaz Masa")},
+        description="call-centre queues",
+    )
+    mail_relay: ServerName | None = Field(
+        None, description="SMTP relay that voicemail is mailed through"
+    )
+    ring_seconds: int = Field(20, ge=5, le=120, description="before an unanswered call goes "
+                              "to voicemail")  # fmt: skip
+
+
 class LogArchive(Strict):
     """The central log archive on the log server (law 5651)."""
 
@@ -399,6 +453,9 @@ class EstateConfig(Strict):
         "rest-server", description="backup storage at the DR site: restic rest-server or S3"
     )
     timezone: Timezone = Field("Europe/Istanbul", description="tz database name for every host")
+    debian_release: DebianRelease = Field(
+        "trixie", description="Debian release of the Linux hosts (Debian 13)"
+    )
     ntp_upstream: list[ServerName] = Field(
         default_factory=lambda: ["0.tr.pool.ntp.org", "1.tr.pool.ntp.org"],
         description="public NTP servers the domain controllers follow",
@@ -428,6 +485,7 @@ class EstateConfig(Strict):
     dhcp: DhcpSettings = Field(
         default_factory=DhcpSettings, description="address assignment for data and voice VLANs"
     )
+    telephony: Telephony = Field(default_factory=Telephony, description="the IP PBX")
 
 
 # --- sites/<name>.yaml ---------------------------------------------------------------------
@@ -477,13 +535,43 @@ class ExtensionRange(Strict):
         return self
 
 
+PHONE_MODELS = {
+    # model -> vendor family: one provisioning template per family (roles/pbx)
+    "yealink-t31p": "yealink",
+    "yealink-t33g": "yealink",
+    "yealink-t46u": "yealink",
+    "yealink-t54w": "yealink",
+    "grandstream-grp2601": "grandstream",
+    "grandstream-grp2614": "grandstream",
+    "grandstream-gxp2170": "grandstream",
+}
+
+
+def _phone_model(model: str) -> str:
+    if model not in PHONE_MODELS:
+        raise ValueError(
+            f"`{model}` is not a phone model bimkit provisions; known: {', '.join(PHONE_MODELS)}"
+        )
+    return model
+
+
+PhoneModel = Annotated[str, AfterValidator(_phone_model)]
+
+
 class Phone(Strict):
     """An IP phone at a site (DHCP in the voice VLAN; the PBX gives it its extension)."""
 
     name: Name = Field(description="phone name, unique in the estate, e.g. `zabita-tel01`")
     extension: int = Field(ge=100, le=99999, description="its extension, in the site's range")
     mac: MacAddress | None = Field(None, description="hardware address, for provisioning")
+    model: PhoneModel = Field("yealink-t31p", description="phone model (picks its template)")
+    outside_line: bool = Field(
+        False, description="may call outside numbers (emergency numbers always go out)"
+    )
     description: Text = Field("", description="where it stands, who uses it")
+
+
+DebianRelease = Literal["trixie", "sid"]
 
 
 class Host(Strict):
@@ -492,6 +580,11 @@ class Host(Strict):
     name: Name = Field(description="host name, unique in the estate")
     roles: list[Role] = Field(min_length=1, description="what bimkit deploys on it")
     os: OsFamily = Field(OsFamily.debian, description="operating system or device platform")
+    release: DebianRelease | None = Field(
+        None,
+        description="Debian release of a Linux host (default: the estate's `debian_release`); "
+        "`sid` where a package exists only in unstable (Asterisk)",
+    )
     vlan: VlanKind | None = Field(
         None,
         description="VLAN it sits in (default: management for switches, data for "
@@ -563,6 +656,10 @@ class Person(Strict):
     username: Username | None = Field(None, description="explicit username (default: derived)")
     extension: int | None = Field(None, ge=100, le=99999, description="phone extension")
     phone_mac: MacAddress | None = Field(None, description="MAC of their IP phone")
+    phone_model: PhoneModel = Field("yealink-t46u", description="model of their IP phone")
+    outside_line: bool = Field(
+        True, description="may call outside numbers (emergency numbers always go out)"
+    )
     mailbox: bool = Field(True, description="voicemail box on their extension")
     queues: list[Name] = Field(default_factory=list, description="call-centre queues they answer")
     groups: list[Name] = Field(default_factory=list, description="security groups")

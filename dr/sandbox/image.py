@@ -53,11 +53,21 @@ class ImageRecipe:
     """Free-form additions (e.g. a nested-sandbox flag) that must change the hash."""
     apt_packages: tuple[str, ...] = ()
     """Installed with apt after debootstrap, whose resolver is only for the base system."""
+    check_valid_until: bool = True
+    """False for a frozen archive (the unstable copy served here): its Release has expired."""
+
+    @property
+    def rolling(self) -> bool:
+        """Unstable has no -updates and no -security suite."""
+        return self.suite in ("sid", "unstable")
 
     def digest(self) -> str:
         fields = asdict(self)
+        # Fields at their defaults are left out, so existing images keep their digest.
         if not self.apt_packages:
-            del fields["apt_packages"]  # recipes without them keep their earlier digest
+            del fields["apt_packages"]
+        if self.check_valid_until:
+            del fields["check_valid_until"]
         text = json.dumps(fields, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -66,6 +76,12 @@ def sources_text(recipe: ImageRecipe) -> str:
     """deb822 sources: the suite, its updates and its security archive."""
     security = recipe.mirror.rsplit("/", 1)[0] + "/debian-security"
     components = " ".join(recipe.components)
+    if recipe.rolling:
+        return (
+            f"Types: deb\nURIs: {recipe.mirror}\nSuites: {recipe.suite}\n"
+            f"Components: {components}\n"
+            "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+        )
     return (
         f"Types: deb\nURIs: {recipe.mirror}\nSuites: {recipe.suite} {recipe.suite}-updates\n"
         f"Components: {components}\n"
@@ -145,6 +161,10 @@ def _build(root: Path, recipe: ImageRecipe, http_proxy: str | None) -> None:
     (root / "etc/apt/sources.list.d/debian.sources").write_text(
         sources_text(recipe), encoding="utf-8"
     )
+    if not recipe.check_valid_until:
+        (root / "etc/apt/apt.conf.d/99bimkit-frozen-archive").write_text(
+            'Acquire::Check-Valid-Until "false";\n', encoding="utf-8"
+        )
     if recipe.apt_packages:
         _apt_install(root, recipe.apt_packages, env)
     # Each machine generates its own host keys and machine id when it is created.

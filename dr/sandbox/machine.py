@@ -49,6 +49,8 @@ class MachineSpec:
       where `home` is itself on overlayfs (a machine inside a lab machine)
     + binds: (folder here, path inside) pairs bind-mounted into the machine
     + read_only_binds: the same, mounted read-only (restored data, checks)
+    + unified_cgroup: boot on the unified cgroup hierarchy; Debian unstable's
+      systemd refuses the hybrid one this box has
     """
 
     name: str
@@ -60,6 +62,7 @@ class MachineSpec:
     volatile: bool = False
     binds: tuple[tuple[str, str], ...] = ()
     read_only_binds: tuple[tuple[str, str], ...] = ()
+    unified_cgroup: bool = False
 
     @property
     def layers(self) -> Path:
@@ -103,6 +106,14 @@ def nspawn_argv(spec: MachineSpec) -> list[str]:
         # CAP_SYS_TIME a machine setting its time zone can warp the host clock.
         argv += ["--capability=all", f"--drop-capability={','.join(HOST_GLOBAL_CAPABILITIES)}"]
     return argv
+
+
+def nspawn_environment(spec: MachineSpec) -> dict[str, str]:
+    """The environment systemd-nspawn runs with (pure but for our own)."""
+    env = dict(os.environ)
+    if spec.unified_cgroup:
+        env["SYSTEMD_NSPAWN_UNIFIED_HIERARCHY"] = "1"
+    return env
 
 
 def is_mounted(path: Path) -> bool:
@@ -199,6 +210,7 @@ def start(spec: MachineSpec) -> int:
     with open(spec.console_log, "ab") as console:
         process = subprocess.Popen(
             nspawn_argv(spec),
+            env=nspawn_environment(spec),
             stdin=subprocess.DEVNULL,
             stdout=console,
             stderr=subprocess.STDOUT,

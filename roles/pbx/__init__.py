@@ -1,0 +1,31 @@
+"""roles/pbx: Asterisk (PJSIP) on the PBX host, from the people and site data.
+
+Variables: roles/pbx/README.md.
+"""
+
+from __future__ import annotations
+
+from pyinfra.api.deploy import deploy
+from pyinfra.context import host
+from pyinfra.operations import apt
+
+from roles.managed import ManagedFile
+from roles.operations import converge, secret_value
+from roles.pbx.plan import APT_SOURCE, PACKAGES, plan_pbx
+
+
+@deploy("bimkit PBX (Asterisk)")
+def apply() -> None:
+    pbx = host.data.pbx
+    if pbx["asterisk_apt_source"]:
+        # Debian 13 has no Asterisk: production names the repository that has it.
+        converge(name=f"Asterisk's apt source ({APT_SOURCE})",
+                 wanted=[ManagedFile(APT_SOURCE, pbx["asterisk_apt_source"] + "\n",
+                                     then=("apt-get update -qq",))])  # fmt: skip
+    apt.packages(name="Asterisk", packages=list(PACKAGES))
+    trunk_password = secret_value("sip_trunk_password") if pbx["trunk"] else None
+    plan = plan_pbx(pbx, secret_value("pbx_secret"), trunk_password)
+    converge(
+        name="Asterisk: endpoints, dialplan, voicemail, queues (reloading only what changed)",
+        wanted=plan.wanted,
+    )

@@ -1,0 +1,133 @@
+"""What `roles/pbx` wants on the PBX: Asterisk (PJSIP) from the estate (pure).
+
+One SIP account (endpoint, AOR, auth) per device: every active person with an
+extension and every site phone. Passwords and voicemail PINs are derived from
+the secret `pbx_secret` (HKDF, one per device), so every deploy renders the
+same files and nothing generated has to be stored. A file that changes reloads
+only its own Asterisk module.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from roles.managed import ManagedFile, Service, State
+from roles.templates import render
+
+PACKAGES = ("asterisk", "asterisk-modules", "asterisk-config")
+CONFIG_DIR = "/etc/asterisk"
+APT_SOURCE = "/etc/apt/sources.list.d/bimkit-asterisk.list"
+HANDOVER_FILE = "/var/lib/bimkit/handover/voicemail-pins.tsv"
+ASTERISK_GROUP = "asterisk"
+
+RELOADS = {
+    "pjsip.conf": "module reload res_pjsip.so",
+    "extensions.conf": "dialplan reload",
+    "voicemail.conf": "module reload app_voicemail.so",
+    "queues.conf": "module reload app_queue.so",
+}
+"""Each file Asterisk reads -> the CLI command that takes it in without a restart."""
+
+
+def _derive(secret: str, purpose: str, length: int) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=b"bimkit pbx",
+                info=purpose.encode()).derive(secret.encode())  # fmt: skip
+
+
+def sip_password(secret: str, extension: int) -> str:
+    """24 characters of base32: typed on a phone's keypad if need be, 120 bits."""
+    return base64.b32encode(_derive(secret, f"sip {extension}", 15)).decode().lower()
+
+
+def voicemail_pin(secret: str, extension: int) -> str:
+    """Six digits, the person's initial PIN (they change it at the first call)."""
+    number = int.from_bytes(_derive(secret, f"voicemail {extension}", 8), "big")
+    return f"{number % 1_000_000:06d}"
+
+
+@dataclass(frozen=True)
+class PbxPlan:
+    wanted: list[State]
+    reloads: list[str]
+
+
+UNSAFE_IN_CONFIG = str.maketrans(";,\"", "  '")
+
+
+def display(name: str) -> str:
+    """A name as Asterisk's config files can carry it: `;` starts a comment there, `,` and
+    `"` separate fields."""
+    return " ".join(name.translate(UNSAFE_IN_CONFIG).split())
+
+
+def contexts(device: Mapping[str, Any]) -> str:
+    """Emergency numbers first for everyone; outside calls only with an outside line."""
+    return "outside" if device["outside_line"] else "internal"
+
+
+def pjsip_conf(pbx: Mapping[str, Any], secret: str, trunk_password: str | None) -> str:
+    devices = [
+        {**device, "password": sip_password(secret, device["extension"]),
+         "context": contexts(device), "display": display(device["caller_name"])}
+        for device in pbx["devices"]
+    ]  # fmt: skip
+    return render("pbx/pjsip.conf.j2", devices=devices, trunk=pbx["trunk"],
+                  trunk_password=trunk_password)  # fmt: skip
+
+
+def extensions_conf(pbx: Mapping[str, Any]) -> str:
+    return render("pbx/extensions.conf.j2", pbx=pbx)
+
+
+def voicemail_conf(pbx: Mapping[str, Any], secret: str) -> str:
+    boxes = [
+        {
+            **device,
+            "pin": voicemail_pin(secret, device["extension"]),
+            "display": display(device["caller_name"]),
+        }
+        for device in pbx["devices"]
+        if device["mailbox"]
+    ]
+    return render("pbx/voicemail.conf.j2", boxes=boxes, pbx=pbx)
+
+
+def queues_conf(pbx: Mapping[str, Any]) -> str:
+    members = {
+        queue: [d["extension"] for d in pbx["devices"] if queue in d["queues"]]
+        for queue in pbx["queues"]
+    }
+    return render("pbx/queues.conf.j2", queues=pbx["queues"], members=members)
+
+
+def handover(pbx: Mapping[str, Any], secret: str) -> str:
+    """Extension, owner and initial voicemail PIN, for the admins to hand over (0600)."""
+    lines = ["# extension\towner\tinitial voicemail PIN\n"]
+    lines += [
+        f"{d['extension']}\t{d['owner']}\t{voicemail_pin(secret, d['extension'])}\n"
+        for d in pbx["devices"]
+        if d["mailbox"]
+    ]
+    return "".join(lines)
+
+
+def plan_pbx(pbx: Mapping[str, Any], secret: str, trunk_password: str | None) -> PbxPlan:
+    def config(name: str, content: str, private: bool = False) -> ManagedFile:
+        return ManagedFile(f"{CONFIG_DIR}/{name}", content, mode="640", group=ASTERISK_GROUP,
+                           private=private, then=(f"asterisk -rx '{RELOADS[name]}'",))  # fmt: skip
+
+    wanted: list[State] = [
+        config("pjsip.conf", pjsip_conf(pbx, secret, trunk_password), private=True),
+        config("extensions.conf", extensions_conf(pbx)),
+        config("voicemail.conf", voicemail_conf(pbx, secret), private=True),
+        config("queues.conf", queues_conf(pbx)),
+        ManagedFile(HANDOVER_FILE, handover(pbx, secret), mode="600", private=True),
+        Service("asterisk.service"),
+    ]
+    return PbxPlan(wanted, list(RELOADS.values()))

@@ -1,0 +1,110 @@
+"""roles/pbx: Asterisk's files from the people and site data, planned without a host."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bimkit.inventory import plan_inventory
+from bimkit.model.load import load_estate
+from roles.pbx.plan import (
+    HANDOVER_FILE,
+    display,
+    extensions_conf,
+    pjsip_conf,
+    plan_pbx,
+    queues_conf,
+    sip_password,
+    voicemail_conf,
+    voicemail_pin,
+)
+from tests.conftest import REPO, EstateData
+from tests.unit.test_validation import assert_reported, problems_of, setter
+
+PBX: dict[str, Any] = dict(plan_inventory(load_estate(REPO))["linux"])["pbx1"]["pbx"]
+SECRET = "test pbx secret"
+
+
+def test_every_active_person_with_an_extension_and_every_site_phone_has_an_account() -> None:
+    extensions = [device["extension"] for device in PBX["devices"]]
+    assert 2100 in extensions and 3150 in extensions and 4150 in extensions  # people, phones
+    assert 2504 not in extensions, "Ümit Kurt is inactive: no endpoint"
+    conf = pjsip_conf(PBX, SECRET, None)
+    auth = "[2100]\ntype=auth\nauth_type=userpass\nusername=2100\n"
+    assert f"{auth}password={sip_password(SECRET, 2100)}\n" in conf
+    assert "[3150](device-defaults)\ncontext=internal\n" in conf  # a site phone: no outside line
+    assert "[2100](device-defaults)\ncontext=outside\n" in conf
+
+
+def test_passwords_differ_per_device_and_follow_the_secret() -> None:
+    assert sip_password(SECRET, 2100) != sip_password(SECRET, 2101)
+    assert sip_password(SECRET, 2100) != sip_password("another secret", 2100)
+    assert len(sip_password(SECRET, 2100)) == 24
+    assert voicemail_pin(SECRET, 2100).isdigit() and len(voicemail_pin(SECRET, 2100)) == 6
+
+
+def test_emergency_numbers_come_first_in_every_context_a_phone_dials_from() -> None:
+    trunk = {"host": "10.21.16.250", "port": 5060, "username": "kayapinar",
+             "numbers": ["4122290000"]}  # fmt: skip
+    conf = extensions_conf({**PBX, "trunk": trunk})
+    assert "exten => 112,1,NoOp(Emergency call to 112" in conf
+    assert " same => n,Dial(PJSIP/112@trunk)" in conf
+    for context in ("internal", "outside"):
+        body = conf.split(f"[{context}]\n", 1)[1]
+        assert body.startswith("include => emergency\n")
+    assert "exten => _0X.,1,Dial(PJSIP/${EXTEN:1}@trunk,120)" in conf.split("[outside]")[1]
+    assert "_0X." not in conf.split("[internal]")[1].split("[outside]")[0]
+    inbound = conf.split("[from-trunk]\n", 1)[1]
+    assert (
+        "exten => 4122290000,1,Goto(ivr,s,1)" in inbound
+        and "exten => 153,1,Goto(ivr,s,1)" in inbound
+    )
+    assert "Queue(beyaz-masa,t,,,300)" in conf
+
+
+def test_voicemail_boxes_and_queue_agents_come_from_the_people() -> None:
+    boxes = voicemail_conf(PBX, SECRET)
+    assert (
+        f"2100 => {voicemail_pin(SECRET, 2100)},Şükrü Çağlayan,sukru.caglayan@kayapinar.bel.tr,"
+        in boxes
+    )
+    assert "3150 =>" not in boxes, "a site phone has no mailbox"
+    queues = queues_conf(PBX)
+    agents = queues.split("[beyaz-masa]", 1)[1]
+    assert [line for line in agents.splitlines() if line.startswith("member")] == [
+        "member => PJSIP/1530", "member => PJSIP/1531", "member => PJSIP/1532",
+        "member => PJSIP/1533"]  # fmt: skip
+
+
+def test_secrets_are_private_and_each_file_reloads_only_its_module() -> None:
+    plan = plan_pbx(PBX, SECRET, None)
+    files = {item.path: item for item in plan.wanted if hasattr(item, "content")}
+    pjsip = files["/etc/asterisk/pjsip.conf"]
+    assert (pjsip.mode, pjsip.group, pjsip.private) == ("640", "asterisk", True)  # type: ignore[union-attr]
+    assert pjsip.then == ("asterisk -rx 'module reload res_pjsip.so'",)  # type: ignore[union-attr]
+    dialplan = files["/etc/asterisk/extensions.conf"]
+    assert dialplan.then == ("asterisk -rx 'dialplan reload'",)  # type: ignore[union-attr]
+    handover = files[HANDOVER_FILE]
+    assert (
+        handover.mode == "600"
+        and f"2100\tperson 1001\t{voicemail_pin(SECRET, 2100)}" in handover.content
+    )  # type: ignore[union-attr]
+    assert plan_pbx(PBX, SECRET, None) == plan, "the same files every run: idempotent"
+
+
+def test_names_cannot_break_asterisks_files() -> None:
+    assert display('Ali; Veli, "Deli"') == "Ali Veli 'Deli'"
+
+
+def test_an_unknown_phone_model_or_queue_is_refused(estate_data: EstateData) -> None:
+    estate_data.edit("sites/zabita.yaml", setter("phones", 0, "model", value="nokia-3310"))
+    estate_data.edit("directory/people.yaml", setter("people", 0, "queues", value=["yok"]))
+    problems = problems_of(estate_data.root)
+    assert_reported(
+        problems, "sites/zabita.yaml", "phones[0].model", "`nokia-3310` is not a phone model"
+    )
+
+
+def test_a_person_in_an_undefined_queue_is_refused(estate_data: EstateData) -> None:
+    estate_data.edit("directory/people.yaml", setter("people", 0, "queues", value=["yok"]))
+    assert_reported(problems_of(estate_data.root), "directory/people.yaml", "people[0].queues[0]",
+                    "no queue `yok` in estate.yaml telephony.queues")  # fmt: skip
