@@ -533,7 +533,10 @@ CASES: list[tuple[str, str, Change, str, str, str]] = [
     (
         "phones-without-a-range",
         "sites/zabita.yaml",
-        setter("phones", value=[{"name": "zabita-tel01", "extension": 3100}]),
+        steps(
+            lambda document: document.pop("extensions"),
+            setter("phones", value=[{"name": "zabita-tel01", "extension": 3150}]),
+        ),
         "sites/zabita.yaml",
         "phones[0].extension",
         r"the site has phones but no `extensions` range",
