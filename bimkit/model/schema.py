@@ -382,6 +382,9 @@ class SipTrunk(Strict):
     numbers: list[Annotated[str, Field(pattern=r"^[0-9]{3,15}$")]] = Field(
         default_factory=list, description="numbers that reach the municipality (to the IVR)"
     )
+    registration: bool = Field(
+        True, description="register with the operator (false: the operator knows our address)"
+    )
 
 
 class Telephony(Strict):

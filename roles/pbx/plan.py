@@ -17,13 +17,16 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from roles.managed import ManagedFile, Service, State
+from roles.managed import ManagedDirectory, ManagedFile, Service, State
 from roles.templates import render
 
 PACKAGES = ("asterisk", "asterisk-modules", "asterisk-config")
 CONFIG_DIR = "/etc/asterisk"
 APT_SOURCE = "/etc/apt/sources.list.d/bimkit-asterisk.list"
 HANDOVER_FILE = "/var/lib/bimkit/handover/voicemail-pins.tsv"
+VOICEMAIL_SPOOL = "/var/spool/asterisk/voicemail"
+CUSTOM_SOUNDS = "/var/lib/asterisk/sounds/custom"
+ASTDB = "/var/lib/asterisk/astdb.sqlite3"
 ASTERISK_GROUP = "asterisk"
 
 RELOADS = {
@@ -57,7 +60,7 @@ class PbxPlan:
     reloads: list[str]
 
 
-UNSAFE_IN_CONFIG = str.maketrans(";,\"", "  '")
+UNSAFE_IN_CONFIG = str.maketrans(';,"', "  '")
 
 
 def display(name: str) -> str:
@@ -128,6 +131,11 @@ def plan_pbx(pbx: Mapping[str, Any], secret: str, trunk_password: str | None) ->
         config("voicemail.conf", voicemail_conf(pbx, secret), private=True),
         config("queues.conf", queues_conf(pbx)),
         ManagedFile(HANDOVER_FILE, handover(pbx, secret), mode="600", private=True),
+        # What the `pbx` backup policy protects exists from the start.
+        *(
+            ManagedDirectory(folder, mode="750", user=ASTERISK_GROUP, group=ASTERISK_GROUP)
+            for folder in (VOICEMAIL_SPOOL, CUSTOM_SOUNDS)
+        ),
         Service("asterisk.service"),
     ]
     return PbxPlan(wanted, list(RELOADS.values()))

@@ -4,20 +4,28 @@ clients (SIPp, Debian's `sip-tester`) on workstations at two sites."""
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from bimkit.lab.state import LabPaths
+from bimkit.sites import copy_estate_data
 from roles.pbx.plan import sip_password
-from tests.lab.conftest import DeployTotals, lab_secret_values
+from tests.conftest import REPO
+from tests.lab.conftest import BIN, DeployTotals, lab_secret_values, run
 from tests.lab.test_backups import ESTATE, on
 
 PBX = str(ESTATE.hosts["pbx1"].address)
 SCENARIOS = Path(__file__).with_name("sipp")
 CALLER, CALLER_HOST = 2100, "merkez-ws01"  # Şükrü Çağlayan
-CALLEE, CALLEE_HOST = 3150, "zabita-ws01"  # the Zabıta entrance-desk phone
+CALLEE, CALLEE_HOST = 3150, "zabita-ws01"  # the Zabıta entrance-desk phone: no outside line
+AGENT, AGENT_HOST = 1531, "merkez-ws02"  # Rojda Baran, a Beyaz Masa agent
+TRUNK_HOST = "zabita-ws02"  # stands in for the operator's SIP server
+TRUNK = str(ESTATE.hosts[TRUNK_HOST].address)
 
 
 def password(extension: int) -> str:
@@ -27,19 +35,56 @@ def password(extension: int) -> str:
 @pytest.fixture(scope="module")
 def phones(first_deploy: DeployTotals, lab: LabPaths) -> Iterator[None]:
     """SIPp on two workstations at two sites, with this test's scenarios."""
-    for host in (CALLER_HOST, CALLEE_HOST):
+    for host in (CALLER_HOST, CALLEE_HOST, AGENT_HOST, TRUNK_HOST):
         install = "apt-get install -y -qq --no-install-recommends sip-tester >/dev/null"
         on(host, f"command -v sipp >/dev/null || DEBIAN_FRONTEND=noninteractive {install}")
         for scenario in SCENARIOS.glob("*.xml"):
             on(host, f"mkdir -p /root/sipp && cat > /root/sipp/{scenario.name} <<'EOF'\n"
                      f"{scenario.read_text()}EOF")  # fmt: skip
     yield
-    for host in (CALLER_HOST, CALLEE_HOST):
+    for host in (CALLER_HOST, CALLEE_HOST, AGENT_HOST, TRUNK_HOST):
         on(host, "pkill -x sipp || true")
 
 
-def sipp(host: str, scenario: str, service: int, user: int, secret: str, port: int,
+def deploy_pbx(data: Path = REPO, **secrets: str) -> None:
+    """`deploys/pbx.py` alone, with the data in `data`; secrets as BIMKIT_<NAME>."""
+    env = {"BIMKIT_LAB": "1", "BIMKIT_DATA": str(data)}
+    env |= {f"BIMKIT_{name.upper()}": value for name, value in secrets.items()}
+    run(str(BIN / "pyinfra"), "inventory.py", "deploys/pbx.py", "-y", env=env)
+
+
+def edited_estate(folder: Path, file: str, change: Callable[[Any], None]) -> Path:
+    folder.mkdir(parents=True)
+    copy_estate_data(REPO, folder)
+    document = yaml.safe_load((folder / file).read_text())
+    change(document)
+    (folder / file).write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
+    return folder
+
+
+def answer_in_background(host: str, port: int, folder: str) -> None:
+    """A phone that answers every call on `port` for a minute (SIPp's own background mode),
+    logging every message in /root/sipp/FOLDER. `-aa` answers the PBX's voicemail
+    notifications (NOTIFY) as a phone does."""
+    on(host, f"rm -rf /root/sipp/{folder} && mkdir -p /root/sipp/{folder} && "
+             f"cd /root/sipp/{folder} && sipp -sn uas -aa -p {port} -nostdin "
+             "-timeout 60s -trace_msg -bg >/dev/null 2>&1 || true")  # fmt: skip
+
+
+def answered(host: str, folder: str, seconds: float = 30) -> bool:
+    """The background phone in FOLDER got a call, answered it, and the PBX hung it up."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        log = on(host, f"cat /root/sipp/{folder}/uas_*_messages.log 2>/dev/null || true")
+        if "\nINVITE sip:" in log and "\nBYE sip:" in log:
+            return True
+        time.sleep(1)
+    return False
+
+
+def sipp(host: str, scenario: str, service: int | str, user: int, secret: str, port: int,
          *extra: str) -> tuple[int, str]:  # fmt: skip
+    """One SIPp run of a scenario to the PBX as phone USER; its exit status and errors."""
     argv = ["sipp", "-sf", f"/root/sipp/{scenario}", PBX, "-s", str(service), "-au", str(user),
             "-ap", secret, "-p", str(port), "-m", "1", "-timeout", "30s", "-timeout_error",
             "-trace_err", "-nostdin", *extra]  # fmt: skip
@@ -71,6 +116,66 @@ def test_two_phones_at_two_sites_register_and_call(phones: None) -> None:
         assert code == 0, f"the call was not answered (200 OK) and hung up cleanly:\n{output}"
     finally:
         on(CALLEE_HOST, "pkill -x sipp || true")
+
+
+def test_a_deactivated_persons_phone_is_refused_after_the_next_deploy(
+    phones: None, tmp_path: Path
+) -> None:
+    def deactivate(document: Any) -> None:
+        person = next(p for p in document["people"] if p["extension"] == CALLER)
+        person["active"] = False
+
+    deploy_pbx(edited_estate(tmp_path / "estate", "directory/people.yaml", deactivate))
+    try:
+        code, output = sipp(CALLER_HOST, "register.xml", CALLER, CALLER, password(CALLER), 5072)
+        assert code != 0 and ("401" in output or "403" in output), output
+    finally:
+        deploy_pbx()
+    code, output = sipp(CALLER_HOST, "register.xml", CALLER, CALLER, password(CALLER), 5072)
+    assert code == 0, output
+
+
+@pytest.fixture
+def trunk(phones: None, tmp_path: Path) -> Iterator[None]:
+    """The PBX with a trunk to a SIPp "operator" on a lab machine (IP-authenticated)."""
+
+    def add_trunk(document: Any) -> None:
+        trunk = {"host": TRUNK, "port": 5090, "username": "kayapinar",
+                 "numbers": ["4122290000"], "registration": False}  # fmt: skip
+        document["telephony"] = {"trunk": trunk}
+
+    data = edited_estate(tmp_path / "estate", "estate.yaml", add_trunk)
+    deploy_pbx(data, sip_trunk_password="lab-trunk-password")
+    try:
+        yield
+    finally:
+        on(TRUNK_HOST, "pkill -x sipp || true")
+        deploy_pbx()
+
+
+def test_an_emergency_call_goes_out_even_from_a_phone_without_an_outside_line(
+    trunk: None,
+) -> None:
+    answer_in_background(TRUNK_HOST, 5090, "operator")
+    code, output = sipp(CALLEE_HOST, "call.xml", 112, CALLEE, password(CALLEE), 5074,
+                        "-key", "caller", str(CALLEE))  # fmt: skip
+    assert code == 0, f"112 was not put through to the trunk:\n{output}"
+    assert answered(TRUNK_HOST, "operator"), "the operator never got the call"
+    # The same phone cannot dial an outside number.
+    code, output = sipp(CALLEE_HOST, "call.xml", "04122290001", CALLEE, password(CALLEE), 5075,
+                        "-key", "caller", str(CALLEE))  # fmt: skip
+    assert code != 0 and "404" in output, output
+
+
+def test_a_call_to_153_from_outside_reaches_a_queue_agent(trunk: None) -> None:
+    code, output = sipp(AGENT_HOST, "register.xml", AGENT, AGENT, password(AGENT), 5076)
+    assert code == 0, output
+    answer_in_background(AGENT_HOST, 5076, "agent")
+    result = on(TRUNK_HOST, f"cd /root/sipp && sipp -sf trunk_call.xml {PBX} -s 153 -p 5090 "
+                            "-m 1 -timeout 40s -timeout_error -nostdin >/dev/null 2>&1; "
+                            "echo exit=$?", check=False)  # fmt: skip
+    assert result.endswith("exit=0"), result
+    assert answered(AGENT_HOST, "agent"), "the Beyaz Masa agent never got the call"
 
 
 def test_a_wrong_password_is_refused(phones: None) -> None:
