@@ -3,6 +3,7 @@ clients (SIPp, Debian's `sip-tester`) on workstations at two sites."""
 
 from __future__ import annotations
 
+import json
 import shlex
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ from bimkit.lab.state import LabPaths
 from bimkit.sites import copy_estate_data
 from roles.pbx.plan import sip_password
 from tests.conftest import REPO
-from tests.lab.conftest import BIN, DeployTotals, lab_secret_values, run
+from tests.lab.conftest import BIN, DeployTotals, bimkit, lab_secret_values, run
 from tests.lab.test_backups import ESTATE, on
 
 PBX = str(ESTATE.hosts["pbx1"].address)
@@ -182,3 +183,21 @@ def test_a_wrong_password_is_refused(phones: None) -> None:
     code, output = sipp(CALLEE_HOST, "register.xml", CALLEE, CALLEE, "not-the-password", 5071)
     assert code != 0
     assert "403" in output or "401" in output, output
+
+
+def test_pbx_status_counts_registrations_per_site_and_fails_below_the_threshold(
+    phones: None,
+) -> None:
+    code, output = sipp(CALLEE_HOST, "register.xml", CALLEE, CALLEE, password(CALLEE), 5077)
+    assert code == 0, output
+    env = {"BIMKIT_LAB": "1", "COLUMNS": "200"}
+    result = bimkit("pbx", "status", "--json", env=env, check=False)
+    assert result.returncode == 1, "most phones of the estate are not registered"
+    state = json.loads(result.stdout)
+    zabita = next(group for group in state["registrations"] if group["group"] == "zabita")
+    assert zabita["registered"] == [CALLEE] and zabita["missing"] == []
+    beyaz_masa = next(queue for queue in state["queues"] if queue["name"] == "beyaz-masa")
+    assert set(beyaz_masa["members"]) == {"1530", "1531", "1532", "1533"}
+    passing = bimkit("pbx", "status", "--min-registered", "1", env=env, check=False)
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "Registrations on pbx1" in passing.stdout and "zabita" in passing.stdout

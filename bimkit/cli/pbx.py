@@ -1,0 +1,98 @@
+"""`bimkit pbx`: the IP PBX as its phones and agents see it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from bimkit.cli.output import DataOption, console, load
+from bimkit.errors import BimkitError
+from bimkit.inventory import estate_inventory
+from bimkit.model.schema import Role
+from bimkit.pbx_status import (
+    STATUS_COMMAND,
+    VOICEMAIL_LIMIT,
+    queues,
+    registered_contacts,
+    registrations,
+    sections,
+    voicemail_counts,
+)
+from bimkit.remote import run_on
+
+app = typer.Typer(help="The IP PBX (Asterisk).", no_args_is_help=True)
+
+
+@app.command()
+def status(
+    min_registered: Annotated[
+        int | None,
+        typer.Option(help="Pass with at least this many phones registered (default: all)."),
+    ] = None,
+    data: DataOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """Registrations per site (registered / expected), queue members and calls waiting,
+    voicemail boxes that are full. Exits 1 when fewer phones are registered than expected."""
+    estate = load(data)
+    pbx = [host.name for host in estate.hosts_with(Role.pbx)]
+    if not pbx:
+        raise BimkitError("pbx: no host of the estate has the pbx role")
+    entries = dict(estate_inventory(estate)["linux"])
+    if pbx[0] not in entries:
+        raise BimkitError(f"pbx: the PBX {pbx[0]} is not in the inventory (is it up in the lab?)")
+    result = run_on((pbx[0], entries[pbx[0]]), ["sh", "-c", STATUS_COMMAND], "pbx: the PBX")
+    found = sections(result.stdout)
+    if "contacts" not in found or "Unable to connect" in result.stdout + result.stderr:
+        raise BimkitError(f"pbx: Asterisk on {pbx[0]} did not answer `asterisk -rx`: "
+                          f"{(result.stderr or result.stdout).strip()[-300:]}")  # fmt: skip
+    groups = registrations(estate, registered_contacts(found["contacts"]))
+    queue_states = queues(found.get("queues", ""))
+    full = {box: n for box, n in voicemail_counts(found.get("voicemail", "")).items()
+            if n >= VOICEMAIL_LIMIT}  # fmt: skip
+    registered = sum(len(group.registered) for group in groups)
+    expected = sum(len(group.expected) for group in groups)
+    threshold = expected if min_registered is None else min_registered
+    code = 0 if registered >= threshold else 1
+    if as_json:
+        console.print_json(data={
+            "registrations": [{"group": g.group, "registered": g.registered,
+                               "expected": g.expected, "missing": g.missing} for g in groups],
+            "queues": [{"name": q.name, "waiting": q.waiting, "members": q.members}
+                       for q in queue_states],
+            "voicemail_full": full, "registered": registered, "expected": expected,
+            "threshold": threshold, "ok": code == 0,
+        })  # fmt: skip
+        raise typer.Exit(code)
+    table = Table(title=f"Registrations on {pbx[0]}")
+    for column in ("Site", "Registered", "Missing"):
+        table.add_column(column, overflow="fold")
+    for group in groups:
+        count = f"{len(group.registered)} / {len(group.expected)}"
+        style = "green" if not group.missing else "yellow"
+        table.add_row(group.group, Text(count, style=style),
+                      ", ".join(map(str, group.missing)) or "-")  # fmt: skip
+    console.print(table)
+    queue_table = Table(title="Queues")
+    for column in ("Queue", "Calls waiting", "Agents available", "Agents"):
+        queue_table.add_column(column)
+    for queue in queue_states:
+        available = sum(state == "Not in use" for state in queue.members.values())
+        agents = ", ".join(f"{e} ({s})" for e, s in sorted(queue.members.items()))
+        queue_table.add_row(
+            queue.name, str(queue.waiting), f"{available} / {len(queue.members)}", agents
+        )
+    console.print(queue_table)
+    console.print(
+        Text(
+            f"voicemail boxes full ({VOICEMAIL_LIMIT} messages): "
+            f"{', '.join(map(str, sorted(full))) or 'none'}",
+            style="red" if full else "green",
+        )
+    )
+    console.print(Text(f"{registered} of {expected} phones registered (pass at {threshold})",
+                       style="green" if code == 0 else "red"))  # fmt: skip
+    raise typer.Exit(code)
