@@ -18,7 +18,7 @@ from bimkit.lab.state import LabPaths, lab_enabled
 from bimkit.model.addressing import reverse_zones
 from bimkit.model.dhcp import dhcp_subnets, provisioning_url
 from bimkit.model.estate import Estate, PlacedHost
-from bimkit.model.schema import OsFamily, Role
+from bimkit.model.schema import OsFamily, Role, VlanKind
 from bimkit.model.telephony import sip_devices
 
 HostEntry = tuple[str, dict[str, Any]]
@@ -165,6 +165,11 @@ def pbx_data(estate: Estate) -> dict[str, Any]:
         "mail_relay": telephony.mail_relay,
         "asterisk_apt_source": telephony.asterisk_apt_source,
         "domain": estate.config.domain,
+        "address": str(estate.hosts_with(Role.pbx)[0].address),
+        "ntp_servers": [str(address) for address in estate.ntp_servers],
+        "voice_vlan": next(
+            (t.id for t in estate.config.vlan_plan if t.kind is VlanKind.voice), None
+        ),
     }
 
 

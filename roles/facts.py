@@ -82,3 +82,16 @@ class ServicesState(FactBase[dict[str, tuple[str, str]]]):
             unit, active, enabled = [*line.split(), "", ""][:3]
             states[unit] = (active, enabled)
         return states
+
+
+class FilesIn(FactBase[list[str]]):
+    """The regular files directly inside some folders (none when a folder is missing)."""
+
+    default = list
+
+    def command(self, paths: list[str]) -> str:
+        quoted = " ".join(shlex.quote(path) for path in paths)
+        return f"find {quoted} -maxdepth 1 -type f 2>/dev/null || true"
+
+    def process(self, output: list[str]) -> list[str]:
+        return sorted(line for line in output if line.strip())

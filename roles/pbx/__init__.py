@@ -9,9 +9,16 @@ from pyinfra.api.deploy import deploy
 from pyinfra.context import host
 from pyinfra.operations import apt
 
+from roles.facts import FilesIn
 from roles.managed import ManagedFile
 from roles.operations import converge, secret_value
-from roles.pbx.plan import APT_SOURCE, PACKAGES, plan_pbx
+from roles.pbx.plan import (
+    APT_SOURCE,
+    PACKAGES,
+    PROVISIONING_CREDENTIALS,
+    PROVISIONING_DIR,
+    plan_pbx,
+)
 
 
 @deploy("bimkit PBX (Asterisk)")
@@ -24,7 +31,8 @@ def apply() -> None:
                                      then=("apt-get update -qq",))])  # fmt: skip
     apt.packages(name="Asterisk", packages=list(PACKAGES))
     trunk_password = secret_value("sip_trunk_password") if pbx["trunk"] else None
-    plan = plan_pbx(pbx, secret_value("pbx_secret"), trunk_password)
+    present = host.get_fact(FilesIn, paths=[PROVISIONING_DIR, PROVISIONING_CREDENTIALS])
+    plan = plan_pbx(pbx, secret_value("pbx_secret"), trunk_password, tuple(present))
     converge(
         name="Asterisk: endpoints, dialplan, voicemail, queues (reloading only what changed)",
         wanted=plan.wanted,

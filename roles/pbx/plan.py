@@ -10,6 +10,7 @@ only its own Asterisk module.
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,10 +18,16 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from roles.managed import ManagedDirectory, ManagedFile, Service, State
+from roles.managed import Absent, ManagedDirectory, ManagedFile, Service, State
 from roles.templates import render
 
-PACKAGES = ("asterisk", "asterisk-modules", "asterisk-config")
+PACKAGES = ("asterisk", "asterisk-modules", "asterisk-config", "nginx")
+PROVISIONING_DIR = "/srv/provisioning"
+PROVISIONING_CREDENTIALS = "/etc/nginx/bimkit-provisioning"
+NGINX_SITE = "/etc/nginx/sites-enabled/default"
+NGINX_GROUP = "www-data"
+PROVISIONING_FILES = {"yealink": "{mac}.cfg", "grandstream": "cfg{mac}.xml"}
+"""Vendor family -> the file name its phones ask for."""
 CONFIG_DIR = "/etc/asterisk"
 APT_SOURCE = "/etc/apt/sources.list.d/bimkit-asterisk.list"
 HANDOVER_FILE = "/var/lib/bimkit/handover/voicemail-pins.tsv"
@@ -109,6 +116,75 @@ def queues_conf(pbx: Mapping[str, Any]) -> str:
     return render("pbx/queues.conf.j2", queues=pbx["queues"], members=members)
 
 
+def provisioning_password(secret: str, mac: str) -> str:
+    """The phone's HTTP credential (user: its MAC). High entropy, so a salted SHA-1 in
+    nginx's htpasswd is no weakness; the salt is derived, so every deploy writes the same."""
+    return base64.b32encode(_derive(secret, f"provisioning {mac}", 15)).decode().lower()
+
+
+def htpasswd_line(secret: str, mac: str) -> str:
+    password = provisioning_password(secret, mac)
+    salt = _derive(secret, f"provisioning salt {mac}", 8)
+    digest = hashlib.sha1(password.encode() + salt).digest()
+    return f"{plain_mac(mac)}:{{SSHA}}{base64.b64encode(digest + salt).decode()}\n"
+
+
+def plain_mac(mac: str) -> str:
+    return mac.replace(":", "").lower()
+
+
+def provisioned_phones(pbx: Mapping[str, Any], secret: str) -> list[dict[str, Any]]:
+    """Every device with a MAC, with its file name and the account it carries."""
+    return [
+        {
+            **device,
+            "mac_plain": plain_mac(device["mac"]),
+            "file": PROVISIONING_FILES[device["family"]].format(mac=plain_mac(device["mac"])),
+            "password": sip_password(secret, device["extension"]),
+            "display": display(device["caller_name"]),
+        }
+        for device in pbx["devices"]
+        if device["mac"]
+    ]
+
+
+def provisioning_file(phone: Mapping[str, Any], pbx: Mapping[str, Any]) -> str:
+    return render(
+        f"pbx/provisioning/{phone['family']}.{'cfg' if phone['family'] == 'yealink' else 'xml'}.j2",
+        phone=phone,
+        server=pbx["address"],
+        voice_vlan=pbx["voice_vlan"],
+        ntp=pbx["ntp_servers"],
+    )
+
+
+def provisioning(pbx: Mapping[str, Any], secret: str, present: list[str]) -> list[State]:
+    """The files, their credentials and nginx's site; files of withdrawn phones removed.
+
+    + present: file names found in PROVISIONING_DIR and PROVISIONING_CREDENTIALS
+    """
+    phones = provisioned_phones(pbx, secret)
+    reload_nginx = ("systemctl reload nginx",)
+    wanted: list[State] = [
+        ManagedDirectory(PROVISIONING_DIR, mode="750", group=NGINX_GROUP),
+        ManagedDirectory(PROVISIONING_CREDENTIALS, mode="750", group=NGINX_GROUP),
+    ]
+    for phone in phones:
+        wanted += [
+            ManagedFile(f"{PROVISIONING_DIR}/{phone['file']}", provisioning_file(phone, pbx),
+                        mode="640", group=NGINX_GROUP, private=True),
+            ManagedFile(f"{PROVISIONING_CREDENTIALS}/{phone['mac_plain']}",
+                        htpasswd_line(secret, phone["mac"]), mode="640", group=NGINX_GROUP,
+                        private=True),
+        ]  # fmt: skip
+    keep = {phone["file"] for phone in phones} | {phone["mac_plain"] for phone in phones}
+    wanted += [Absent(path) for path in present if path.rsplit("/", 1)[1] not in keep]
+    site = render("pbx/provisioning-nginx.conf.j2", phones=phones, files_dir=PROVISIONING_DIR,
+                  credentials_dir=PROVISIONING_CREDENTIALS)  # fmt: skip
+    wanted += [ManagedFile(NGINX_SITE, site, then=reload_nginx), Service("nginx.service")]
+    return wanted
+
+
 def handover(pbx: Mapping[str, Any], secret: str) -> str:
     """Extension, owner and initial voicemail PIN, for the admins to hand over (0600)."""
     lines = ["# extension\towner\tinitial voicemail PIN\n"]
@@ -120,7 +196,14 @@ def handover(pbx: Mapping[str, Any], secret: str) -> str:
     return "".join(lines)
 
 
-def plan_pbx(pbx: Mapping[str, Any], secret: str, trunk_password: str | None) -> PbxPlan:
+def plan_pbx(
+    pbx: Mapping[str, Any],
+    secret: str,
+    trunk_password: str | None,
+    present: tuple[str, ...] = (),
+) -> PbxPlan:
+    """+ present: the provisioning files and credentials on the host now (for withdrawal)"""
+
     def config(name: str, content: str, private: bool = False) -> ManagedFile:
         return ManagedFile(f"{CONFIG_DIR}/{name}", content, mode="640", group=ASTERISK_GROUP,
                            private=private, then=(f"asterisk -rx '{RELOADS[name]}'",))  # fmt: skip
@@ -137,5 +220,6 @@ def plan_pbx(pbx: Mapping[str, Any], secret: str, trunk_password: str | None) ->
             for folder in (VOICEMAIL_SPOOL, CUSTOM_SOUNDS)
         ),
         Service("asterisk.service"),
+        *provisioning(pbx, secret, list(present)),
     ]
     return PbxPlan(wanted, list(RELOADS.values()))

@@ -15,7 +15,7 @@ import yaml
 
 from bimkit.lab.state import LabPaths
 from bimkit.sites import copy_estate_data
-from roles.pbx.plan import sip_password
+from roles.pbx.plan import plain_mac, provisioning_password, sip_password
 from tests.conftest import REPO
 from tests.lab.conftest import BIN, DeployTotals, bimkit, lab_secret_values, run
 from tests.lab.test_backups import ESTATE, on
@@ -37,8 +37,8 @@ def password(extension: int) -> str:
 def phones(first_deploy: DeployTotals, lab: LabPaths) -> Iterator[None]:
     """SIPp on two workstations at two sites, with this test's scenarios."""
     for host in (CALLER_HOST, CALLEE_HOST, AGENT_HOST, TRUNK_HOST):
-        install = "apt-get install -y -qq --no-install-recommends sip-tester >/dev/null"
-        on(host, f"command -v sipp >/dev/null || DEBIAN_FRONTEND=noninteractive {install}")
+        install = "apt-get install -y -qq --no-install-recommends sip-tester curl >/dev/null"
+        on(host, f"command -v sipp curl >/dev/null || DEBIAN_FRONTEND=noninteractive {install}")
         for scenario in SCENARIOS.glob("*.xml"):
             on(host, f"mkdir -p /root/sipp && cat > /root/sipp/{scenario.name} <<'EOF'\n"
                      f"{scenario.read_text()}EOF")  # fmt: skip
@@ -201,3 +201,25 @@ def test_pbx_status_counts_registrations_per_site_and_fails_below_the_threshold(
     passing = bimkit("pbx", "status", "--min-registered", "1", env=env, check=False)
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "Registrations on pbx1" in passing.stdout and "zabita" in passing.stdout
+
+
+def test_a_phone_fetches_its_own_provisioning_file_and_no_other(phones: None) -> None:
+    """What a Grandstream (zabita-tel01) and a Yealink (Şükrü Çağlayan's) phone fetch at the
+    URL DHCP option 66 gives, each with its own credential."""
+    secret = lab_secret_values()["pbx_secret"]
+    grandstream, yealink = "00:0b:82:aa:30:01", "00:15:65:a1:00:01"
+
+    def fetch(file: str, mac: str | None) -> str:
+        user = f"-u {plain_mac(mac)}:{provisioning_password(secret, mac)} " if mac else ""
+        curl = f"curl -s {user}-o /tmp/prov -w '%{{http_code}}' http://{PBX}/prov/{file}"
+        return on(CALLEE_HOST, f"{curl}; echo; cat /tmp/prov", check=False)
+
+    own = fetch("cfg000b82aa3001.xml", grandstream)
+    assert own.startswith("200"), own
+    assert "<P35>3150</P35>" in own and f"<P34>{password(CALLEE)}</P34>" in own
+    assert "<P51>40</P51>" in own, "the voice VLAN"
+    assert fetch("001565a10001.cfg", yealink).startswith("200")
+    assert "account.1.user_name = 2100" in fetch("001565a10001.cfg", yealink)
+    assert fetch("001565a10001.cfg", grandstream).startswith("401"), "another phone's file"
+    assert fetch("001565a10001.cfg", None).startswith("401")
+    assert fetch("", None).startswith("403")

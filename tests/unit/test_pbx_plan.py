@@ -6,6 +6,7 @@ from typing import Any
 
 from bimkit.inventory import plan_inventory
 from bimkit.model.load import load_estate
+from roles.managed import Absent
 from roles.pbx.plan import (
     HANDOVER_FILE,
     display,
@@ -108,3 +109,22 @@ def test_a_person_in_an_undefined_queue_is_refused(estate_data: EstateData) -> N
     estate_data.edit("directory/people.yaml", setter("people", 0, "queues", value=["yok"]))
     assert_reported(problems_of(estate_data.root), "directory/people.yaml", "people[0].queues[0]",
                     "no queue `yok` in estate.yaml telephony.queues")  # fmt: skip
+
+
+def test_each_phone_with_a_mac_gets_its_vendors_file_and_its_own_credential() -> None:
+    plan = plan_pbx(PBX, SECRET, None, ("/srv/provisioning/cfg0011223344ff.xml",))
+    files = {item.path: item for item in plan.wanted if hasattr(item, "content")}
+    grandstream = files["/srv/provisioning/cfg000b82aa3001.xml"]  # zabita-tel01
+    assert "<P35>3150</P35>" in grandstream.content and "<P51>40</P51>" in grandstream.content
+    assert grandstream.private and grandstream.mode == "640"  # type: ignore[union-attr]
+    yealink = files["/srv/provisioning/001565a10001.cfg"].content  # Şükrü Çağlayan
+    assert yealink.startswith("#!version:1.0.0.1\n")
+    assert f"account.1.password = {sip_password(SECRET, 2100)}\n" in yealink
+    credential = files["/etc/nginx/bimkit-provisioning/001565a10001"].content
+    assert credential.startswith("001565a10001:{SSHA}")
+    site = files["/etc/nginx/sites-enabled/default"].content
+    assert "location = /prov/001565a10001.cfg {\n" in site
+    assert "auth_basic_user_file /etc/nginx/bimkit-provisioning/001565a10001;" in site
+    # A phone that is no longer in the data loses its file.
+    withdrawn = [item for item in plan.wanted if isinstance(item, Absent)]
+    assert [item.path for item in withdrawn] == ["/srv/provisioning/cfg0011223344ff.xml"]
