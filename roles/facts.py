@@ -85,13 +85,14 @@ class ServicesState(FactBase[dict[str, tuple[str, str]]]):
 
 
 class FilesIn(FactBase[list[str]]):
-    """The regular files directly inside some folders (none when a folder is missing)."""
+    """The regular files (`kind` "f") or folders ("d") directly inside some folders;
+    none when a folder is missing."""
 
     default = list
 
-    def command(self, paths: list[str]) -> str:
+    def command(self, paths: list[str], kind: str = "f") -> str:
         quoted = " ".join(shlex.quote(path) for path in paths)
-        return f"find {quoted} -maxdepth 1 -type f 2>/dev/null || true"
+        return f"find {quoted} -mindepth 1 -maxdepth 1 -type {kind} 2>/dev/null || true"
 
     def process(self, output: list[str]) -> list[str]:
         return sorted(line for line in output if line.strip())

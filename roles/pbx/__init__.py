@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pyinfra.api.deploy import deploy
 from pyinfra.context import host
-from pyinfra.operations import apt
+from pyinfra.operations import apt, server
 
 from roles.facts import FilesIn
 from roles.managed import ManagedFile
@@ -17,7 +17,11 @@ from roles.pbx.plan import (
     PACKAGES,
     PROVISIONING_CREDENTIALS,
     PROVISIONING_DIR,
+    VOICEMAIL_ARCHIVE,
+    VOICEMAIL_BOXES,
+    archive_commands,
     plan_pbx,
+    retired_boxes,
 )
 
 
@@ -37,3 +41,8 @@ def apply() -> None:
         name="Asterisk: endpoints, dialplan, voicemail, queues (reloading only what changed)",
         wanted=plan.wanted,
     )
+    # A person who left loses the endpoint at once; their voicemail is kept, archived.
+    retired = retired_boxes(pbx, host.get_fact(FilesIn, paths=[VOICEMAIL_BOXES], kind="d"))
+    if retired:
+        server.shell(name=f"Voicemail of people who left archived ({VOICEMAIL_ARCHIVE})",
+                     commands=archive_commands(retired))  # fmt: skip

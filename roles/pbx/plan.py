@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,9 @@ CONFIG_DIR = "/etc/asterisk"
 APT_SOURCE = "/etc/apt/sources.list.d/bimkit-asterisk.list"
 HANDOVER_FILE = "/var/lib/bimkit/handover/voicemail-pins.tsv"
 VOICEMAIL_SPOOL = "/var/spool/asterisk/voicemail"
+VOICEMAIL_BOXES = f"{VOICEMAIL_SPOOL}/default"
+VOICEMAIL_ARCHIVE = f"{VOICEMAIL_SPOOL}/archive"
+"""Boxes of people who left: kept (and backed up), out of Asterisk's reach."""
 CUSTOM_SOUNDS = "/var/lib/asterisk/sounds/custom"
 ASTDB = "/var/lib/asterisk/astdb.sqlite3"
 ASTERISK_GROUP = "asterisk"
@@ -183,6 +187,22 @@ def provisioning(pbx: Mapping[str, Any], secret: str, present: list[str]) -> lis
                   credentials_dir=PROVISIONING_CREDENTIALS)  # fmt: skip
     wanted += [ManagedFile(NGINX_SITE, site, then=reload_nginx), Service("nginx.service")]
     return wanted
+
+
+def retired_boxes(pbx: Mapping[str, Any], present: list[str]) -> list[str]:
+    """Box folders on the host whose extension no longer has a mailbox in the data."""
+    wanted = {str(d["extension"]) for d in pbx["devices"] if d["mailbox"]}
+    return sorted(box for box in present if box.rsplit("/", 1)[1] not in wanted)
+
+
+def archive_commands(boxes: list[str]) -> list[str]:
+    """Move each box into the archive under its extension and the time it left."""
+    archive = shlex.quote(VOICEMAIL_ARCHIVE)
+    moves = [
+        f"mv {shlex.quote(box)} {archive}/{shlex.quote(box.rsplit('/', 1)[1])}-$(date +%Y%m%d)"
+        for box in boxes
+    ]
+    return [f"install -d -m 750 -o {ASTERISK_GROUP} -g {ASTERISK_GROUP} {archive}", *moves]
 
 
 def handover(pbx: Mapping[str, Any], secret: str) -> str:

@@ -126,12 +126,20 @@ def test_a_deactivated_persons_phone_is_refused_after_the_next_deploy(
         person = next(p for p in document["people"] if p["extension"] == CALLER)
         person["active"] = False
 
+    box = f"/var/spool/asterisk/voicemail/default/{CALLER}"
+    on("pbx1", f"install -d -o asterisk -g asterisk {box}/INBOX && "
+               f"echo 'a message left for {CALLER}' > {box}/INBOX/msg0000.txt")  # fmt: skip
     deploy_pbx(edited_estate(tmp_path / "estate", "directory/people.yaml", deactivate))
     try:
         code, output = sipp(CALLER_HOST, "register.xml", CALLER, CALLER, password(CALLER), 5072)
         assert code != 0 and ("401" in output or "403" in output), output
+        # The box is archived, not deleted.
+        archived = on("pbx1", f"cat /var/spool/asterisk/voicemail/archive/{CALLER}-*/INBOX/*")
+        assert archived == f"a message left for {CALLER}"
+        assert on("pbx1", f"test -e {box} && echo left || echo gone") == "gone"
     finally:
         deploy_pbx()
+        on("pbx1", "rm -rf /var/spool/asterisk/voicemail/archive")
     code, output = sipp(CALLER_HOST, "register.xml", CALLER, CALLER, password(CALLER), 5072)
     assert code == 0, output
 

@@ -9,11 +9,13 @@ from bimkit.model.load import load_estate
 from roles.managed import Absent
 from roles.pbx.plan import (
     HANDOVER_FILE,
+    archive_commands,
     display,
     extensions_conf,
     pjsip_conf,
     plan_pbx,
     queues_conf,
+    retired_boxes,
     sip_password,
     voicemail_conf,
     voicemail_pin,
@@ -128,3 +130,14 @@ def test_each_phone_with_a_mac_gets_its_vendors_file_and_its_own_credential() ->
     # A phone that is no longer in the data loses its file.
     withdrawn = [item for item in plan.wanted if isinstance(item, Absent)]
     assert [item.path for item in withdrawn] == ["/srv/provisioning/cfg0011223344ff.xml"]
+
+
+def test_the_voicemail_of_a_person_who_left_is_archived_not_deleted() -> None:
+    present = ["/var/spool/asterisk/voicemail/default/2100",
+               "/var/spool/asterisk/voicemail/default/2504"]  # fmt: skip
+    assert retired_boxes(PBX, present) == ["/var/spool/asterisk/voicemail/default/2504"]
+    install, move = archive_commands(["/var/spool/asterisk/voicemail/default/2504"])
+    assert install.endswith("/var/spool/asterisk/voicemail/archive")
+    assert move.startswith("mv /var/spool/asterisk/voicemail/default/2504 "
+                           "/var/spool/asterisk/voicemail/archive/2504-")  # fmt: skip
+    assert "rm " not in install + move
