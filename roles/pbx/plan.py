@@ -68,7 +68,6 @@ def voicemail_pin(secret: str, extension: int) -> str:
 @dataclass(frozen=True)
 class PbxPlan:
     wanted: list[State]
-    reloads: list[str]
 
 
 UNSAFE_IN_CONFIG = str.maketrans(';,"', "  '")
@@ -242,4 +241,4 @@ def plan_pbx(
         Service("asterisk.service"),
         *provisioning(pbx, secret, list(present)),
     ]
-    return PbxPlan(wanted, list(RELOADS.values()))
+    return PbxPlan(wanted)
