@@ -34,9 +34,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bimkit.lab.tsa import make_tsa, server  # noqa: E402
+from dr.config import TimeStampAuthority  # noqa: E402
 from dr.logs.archive import MANIFEST, TOKEN  # noqa: E402
 from dr.logs.jobs import seal_day, verify_days  # noqa: E402
-from dr.logs.timestamp import Authority  # noqa: E402
 
 SOURCES = 17
 
@@ -78,7 +78,9 @@ def main() -> int:
         tsa = make_tsa(work / "tsa")
         http = server(tsa, "127.0.0.1", 0)
         threading.Thread(target=http.serve_forever, daemon=True).start()
-        authority = Authority(f"http://127.0.0.1:{http.server_address[1]}/", str(tsa.ca_file))
+        authority = TimeStampAuthority(
+            f"http://127.0.0.1:{http.server_address[1]}/", str(tsa.ca_file)
+        )
         try:
             day = work / "archive" / "2026-12-03"
             files = write_day(day, arguments.size_mb)

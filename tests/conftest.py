@@ -25,6 +25,15 @@ def run_tool(
     )
 
 
+def example_host_data() -> dict[str, dict[str, Any]]:
+    """Every host of the example estate -> its inventory data, as the deploys get it."""
+    from bimkit.inventory import plan_inventory
+    from bimkit.model.load import load_estate
+
+    groups = plan_inventory(load_estate(REPO))
+    return {name: data for entries in groups.values() for name, data in entries}
+
+
 def assert_golden(golden: Path, text: str) -> None:
     """`text` equals the golden file. With BIMKIT_UPDATE_GOLDEN=1 the file is rewritten and
     the test fails, so that an update never passes by comparing a file with itself."""

@@ -72,6 +72,8 @@ def day_files(folder: Path) -> list[str]:
 
 
 def sha256(path: Path) -> str:
+    """Thread-safe, unlike dr.manifest.sha256 (one shared buffer): a day's files are
+    hashed in parallel."""
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 

@@ -28,7 +28,6 @@ from typing import Any
 from dr.config import ConfigInvalid, LogsConfig, load
 from dr.logs.jobs import prune, seal_days, status, verify_days
 from dr.logs.leases import who_had
-from dr.logs.timestamp import Authority
 from dr.paths import LOGS_CONFIG
 
 
@@ -69,10 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     root, today = Path(config.root), today_in(config.timezone)
     command = arguments.command
     if command == "seal":
-        tsa = config.tsa
-        authority = Authority(tsa.url, tsa.ca_file, tsa.header_name, tsa.header_file,
-                              tsa.timeout_seconds)  # fmt: skip
-        sealed = seal_days(root, today, authority)
+        sealed = seal_days(root, today, config.tsa)
         failed = [result for result in sealed if result.outcome != "sealed"]
         return _print(arguments, sealed, [f"{r.day}: {r.outcome} {r.detail}" for r in sealed],
                       1 if failed else 0)  # fmt: skip

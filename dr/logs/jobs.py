@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dr.config import TimeStampAuthority
 from dr.errors import DrError
 from dr.logs.archive import (
     MANIFEST,
@@ -32,7 +33,6 @@ from dr.logs.archive import (
     write_atomically,
 )
 from dr.logs.timestamp import (
-    Authority,
     TokenInvalid,
     TsaUnreachable,
     check_reply,
@@ -55,7 +55,7 @@ class SealResult:
     detail: str = ""
 
 
-def seal_days(root: Path, today: datetime.date, authority: Authority) -> list[SealResult]:
+def seal_days(root: Path, today: datetime.date, authority: TimeStampAuthority) -> list[SealResult]:
     """Seal every closed day that has no token yet, oldest first; a failure stops nothing."""
     results = []
     for day, folder in day_folders(root).items():
@@ -65,7 +65,7 @@ def seal_days(root: Path, today: datetime.date, authority: Authority) -> list[Se
     return results
 
 
-def seal_day(day: datetime.date, folder: Path, authority: Authority) -> SealResult:
+def seal_day(day: datetime.date, folder: Path, authority: TimeStampAuthority) -> SealResult:
     names = day_files(folder)
     if not names:
         return SealResult(day.isoformat(), "empty", detail=f"{folder}: no log files to seal")

@@ -12,9 +12,9 @@ import re
 import tempfile
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
+from dr.config import TimeStampAuthority
 from dr.errors import DrError
 from dr.process import CommandFailed, run
 
@@ -30,17 +30,6 @@ class TokenInvalid(DrError):
     """A token does not match its manifest or does not chain to the trusted TSA certificate."""
 
 
-@dataclass(frozen=True)
-class Authority:
-    url: str
-    ca_file: str
-    """PEM: the certificates a token's signer must chain to."""
-    header_name: str | None = None
-    header_file: str | None = None
-    """File holding the header's value (a secret)."""
-    timeout_seconds: float = 30
-
-
 def query(manifest: Path) -> bytes:
     """A DER time stamp query for `manifest` (SHA-256, with a nonce, asking for the signer)."""
     result = _openssl_bytes(
@@ -50,7 +39,7 @@ def query(manifest: Path) -> bytes:
     return result
 
 
-def fetch_token(authority: Authority, request: bytes) -> bytes:
+def fetch_token(authority: TimeStampAuthority, request: bytes) -> bytes:
     """POST the query; the reply's DER. Any failure is TsaUnreachable, naming the TSA."""
     headers = {"Content-Type": QUERY_TYPE, "Accept": REPLY_TYPE}
     if authority.header_name and authority.header_file:

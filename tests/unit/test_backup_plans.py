@@ -10,8 +10,6 @@ from typing import Any
 import bcrypt
 import pytest
 
-from bimkit.inventory import plan_inventory
-from bimkit.model.load import load_estate
 from dr import jobs, restic
 from dr.config import BackupConfig, ConfigInvalid, DrConfig, from_data, load
 from dr.paths import REPOSITORY_FILE, S3_CREDENTIALS_FILE
@@ -24,11 +22,9 @@ from roles.dr_repository.plan import (
     plan_repository,
     secret_names,
 )
-from tests.conftest import REPO
+from tests.conftest import example_host_data
 
-DATA = {
-    name: data for entries in plan_inventory(load_estate(REPO)).values() for name, data in entries
-}
+DATA = example_host_data()
 SECRETS = {
     "dr_ca_secret": "ca-seed",
     "dr_admin_password": "admin-S3cret",

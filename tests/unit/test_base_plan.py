@@ -6,8 +6,6 @@ from typing import Any
 
 import pytest
 
-from bimkit.inventory import plan_inventory
-from bimkit.model.load import load_estate
 from bimkit.tls import client_tls
 from roles.base.plan import (
     APT_PROXY,
@@ -19,11 +17,9 @@ from roles.base.plan import (
     plan_base,
 )
 from roles.templates import HEADER
-from tests.conftest import REPO
+from tests.conftest import example_host_data
 
-DATA = {
-    name: data for entries in plan_inventory(load_estate(REPO)).values() for name, data in entries
-}
+DATA = example_host_data()
 
 
 TLS = client_tls("test secret", "Kayapınar Belediyesi", "fs1.ad.kayapinar.bel.tr")

@@ -303,3 +303,9 @@ def test_logs_without_a_log_server_says_so(estate_data: EstateData) -> None:
     result = bimkit("logs", "status", "--data", str(estate_data.root))
     assert result.returncode == 1
     assert "logs: no host of the estate has the log_server role" in result.stderr
+
+
+def test_pbx_status_refuses_bad_input_before_any_connection(tmp_path: Path) -> None:
+    result = bimkit("pbx", "status", env={"BIMKIT_LAB": "1", "BIMKIT_LAB_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert "BIMKIT_LAB is set but the lab is down" in result.stderr

@@ -9,12 +9,10 @@ from bimkit.model.load import load_estate
 from dr.logs.leases import parse_line
 from roles.dhcp_server.files.bimkit_dhcp_lease import lines
 from roles.dhcp_server.plan import LEASE_HOOK, kea_config
-from tests.conftest import REPO, EstateData
+from tests.conftest import EstateData, example_host_data
 from tests.unit.test_validation import assert_reported, problems_of, setter
 
-DATA = {
-    name: data for entries in plan_inventory(load_estate(REPO)).values() for name, data in entries
-}
+DATA = example_host_data()
 
 
 def dhcp4(host: str) -> dict[str, Any]:

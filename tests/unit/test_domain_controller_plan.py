@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 from bimkit.directory import desired_directory
-from bimkit.inventory import plan_inventory
 from bimkit.model.load import load_estate
 from roles.domain_controller.facts import DIRECTORY_HELPER_SOURCE
 from roles.domain_controller.plan import (
@@ -41,11 +40,9 @@ from roles.domain_controller.plan import (
     zone_create_command,
 )
 from roles.domain_controller.windows import unsupported_command
-from tests.conftest import REPO
+from tests.conftest import REPO, example_host_data
 
-DATA = {
-    name: data for entries in plan_inventory(load_estate(REPO)).values() for name, data in entries
-}
+DATA = example_host_data()
 
 
 def test_provisioning_takes_the_password_from_a_root_only_file_not_argv() -> None:

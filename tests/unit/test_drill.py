@@ -10,17 +10,13 @@ from typing import Any
 import html5lib
 import pytest
 
-from bimkit.inventory import plan_inventory
-from bimkit.model.load import load_estate
 from dr.config import DrillConfig, from_data
 from dr.drill import active_directory, files, messages, plan, report, runner, sandbox
 from dr.sandbox import machine
 from roles.dr_drill.plan import SCHEDULE, drill_config, drill_units
-from tests.conftest import REPO
+from tests.conftest import REPO, example_host_data
 
-DATA = {
-    name: data for entries in plan_inventory(load_estate(REPO)).values() for name, data in entries
-}
+DATA = example_host_data()
 CONFIG = from_data(DrillConfig, json.loads(drill_config("dr1", DATA["dr1"])))
 
 

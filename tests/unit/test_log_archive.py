@@ -23,7 +23,6 @@ from dr.logs import cli
 from dr.logs.archive import MANIFEST, TOKEN
 from dr.logs.jobs import prune, seal_days, status, verify_days
 from dr.logs.leases import who_had
-from dr.logs.timestamp import Authority
 from dr.paths import LOG_ARCHIVE
 
 TODAY = cli.today_in("Europe/Istanbul")
@@ -45,8 +44,8 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LabTsa, str]
 
 
 @pytest.fixture
-def authority(tsa: tuple[LabTsa, str]) -> Authority:
-    return Authority(tsa[1], str(tsa[0].ca_file), timeout_seconds=10)
+def authority(tsa: tuple[LabTsa, str]) -> TimeStampAuthority:
+    return TimeStampAuthority(tsa[1], str(tsa[0].ca_file), timeout_seconds=10)
 
 
 def day(days_ago: int) -> str:
@@ -71,7 +70,9 @@ def archive(tmp_path: Path) -> Path:
     return root
 
 
-def test_closed_days_are_sealed_and_today_is_not(archive: Path, authority: Authority) -> None:
+def test_closed_days_are_sealed_and_today_is_not(
+    archive: Path, authority: TimeStampAuthority
+) -> None:
     results = seal_days(archive, TODAY, authority)
     assert [(r.day, r.outcome, r.files) for r in results] == [
         (day(3), "sealed", 2),
@@ -89,7 +90,7 @@ def test_closed_days_are_sealed_and_today_is_not(archive: Path, authority: Autho
     assert seal_days(archive, TODAY, authority) == []  # sealed days are left alone
 
 
-def test_a_sealed_archive_verifies_day_by_day(archive: Path, authority: Authority) -> None:
+def test_a_sealed_archive_verifies_day_by_day(archive: Path, authority: TimeStampAuthority) -> None:
     seal_days(archive, TODAY, authority)
     verdicts = verify_days(archive, TODAY, authority.ca_file)
     assert [(v.day, v.ok, v.files) for v in verdicts] == [
@@ -100,7 +101,7 @@ def test_a_sealed_archive_verifies_day_by_day(archive: Path, authority: Authorit
     assert all("GMT" in v.stamped_at for v in verdicts)
 
 
-def test_one_flipped_byte_is_named(archive: Path, authority: Authority) -> None:
+def test_one_flipped_byte_is_named(archive: Path, authority: TimeStampAuthority) -> None:
     seal_days(archive, TODAY, authority)
     target = archive / day(2) / "fs1.log"
     os.chmod(target, 0o640)
@@ -113,7 +114,7 @@ def test_one_flipped_byte_is_named(archive: Path, authority: Authority) -> None:
 
 
 def test_missing_and_extra_files_and_a_lost_token_are_named(
-    archive: Path, authority: Authority
+    archive: Path, authority: TimeStampAuthority
 ) -> None:
     seal_days(archive, TODAY, authority)
     (archive / day(3) / "dc1.log").unlink()
@@ -127,7 +128,7 @@ def test_missing_and_extra_files_and_a_lost_token_are_named(
     assert verdicts[day(1)].problems == [f"unsealed: no time stamp {archive}/{day(1)}/{TOKEN}"]
 
 
-def test_a_rewritten_manifest_fails_its_token(archive: Path, authority: Authority) -> None:
+def test_a_rewritten_manifest_fails_its_token(archive: Path, authority: TimeStampAuthority) -> None:
     """Altering a file and its manifest line together is caught by the time stamp."""
     seal_days(archive, TODAY, authority)
     manifest = archive / day(2) / MANIFEST
@@ -140,7 +141,7 @@ def test_a_rewritten_manifest_fails_its_token(archive: Path, authority: Authorit
 
 
 def test_a_token_from_another_tsa_is_refused(
-    archive: Path, authority: Authority, tmp_path: Path
+    archive: Path, authority: TimeStampAuthority, tmp_path: Path
 ) -> None:
     seal_days(archive, TODAY, authority)
     stranger = make_tsa(tmp_path / "other-tsa")
@@ -149,9 +150,9 @@ def test_a_token_from_another_tsa_is_refused(
 
 
 def test_an_unreachable_tsa_leaves_the_day_unsealed_until_a_later_run(
-    archive: Path, authority: Authority
+    archive: Path, authority: TimeStampAuthority
 ) -> None:
-    down = Authority("http://127.0.0.1:9/", authority.ca_file, timeout_seconds=2)
+    down = TimeStampAuthority("http://127.0.0.1:9/", authority.ca_file, timeout_seconds=2)
     results = seal_days(archive, TODAY, down)
     assert {r.outcome for r in results} == {"unsealed"}
     assert "TSA http://127.0.0.1:9/ unreachable" in results[0].detail
@@ -177,7 +178,9 @@ def test_retention_deletes_only_older_days_and_logs_each(
     ]
 
 
-def test_status_names_unsealed_and_missing_days(archive: Path, authority: Authority) -> None:
+def test_status_names_unsealed_and_missing_days(
+    archive: Path, authority: TimeStampAuthority
+) -> None:
     (archive / day(2)).rename(archive / "elsewhere")
     seal_days(archive, TODAY, authority)
     (archive / day(1) / TOKEN).unlink()
@@ -224,7 +227,7 @@ def test_search_finds_who_had_the_address_then(tmp_path: Path) -> None:
 
 
 def test_the_command_exits_1_on_a_bad_day_and_on_nothing_verified(
-    archive: Path, authority: Authority, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    archive: Path, authority: TimeStampAuthority, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "logs.json"
     config.write_text(to_json(LogsConfig(
@@ -251,7 +254,7 @@ def test_a_broken_config_is_refused_naming_the_file(tmp_path: Path) -> None:
 
 
 def test_the_drill_check_verifies_every_restored_day_and_names_an_altered_file(
-    tmp_path: Path, authority: Authority
+    tmp_path: Path, authority: TimeStampAuthority
 ) -> None:
     restored = tmp_path / "restore"
     root = restored / LOG_ARCHIVE.lstrip("/")

@@ -8,8 +8,6 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
-from bimkit.inventory import plan_inventory
-from bimkit.model.load import load_estate
 from bimkit.tls import server_tls
 from dr.config import LogsConfig, load
 from dr.paths import LOG_ARCHIVE, LOGS_CONFIG, TSA_HEADER_FILE
@@ -22,11 +20,9 @@ from roles.log_server.plan import (
     plan_log_server,
 )
 from roles.managed import ManagedDirectory, ManagedFile
-from tests.conftest import REPO
+from tests.conftest import example_host_data
 
-DATA = {
-    name: data for entries in plan_inventory(load_estate(REPO)).values() for name, data in entries
-}
+DATA = example_host_data()
 TLS = server_tls("test secret", "Kayapınar Belediyesi", "log1", "log1.ad.kayapinar.bel.tr",
                  IPv4Address("10.21.17.12"))  # fmt: skip
 CA = "-----BEGIN CERTIFICATE-----\nlab\n-----END CERTIFICATE-----\n"

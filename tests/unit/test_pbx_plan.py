@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bimkit.inventory import plan_inventory
-from bimkit.model.load import load_estate
 from roles.managed import Absent
 from roles.pbx.plan import (
     HANDOVER_FILE,
@@ -20,10 +18,10 @@ from roles.pbx.plan import (
     voicemail_conf,
     voicemail_pin,
 )
-from tests.conftest import REPO, EstateData
+from tests.conftest import EstateData, example_host_data
 from tests.unit.test_validation import assert_reported, problems_of, setter
 
-PBX: dict[str, Any] = dict(plan_inventory(load_estate(REPO))["linux"])["pbx1"]["pbx"]
+PBX: dict[str, Any] = example_host_data()["pbx1"]["pbx"]
 SECRET = "test pbx secret"
 
 
