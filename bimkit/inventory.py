@@ -162,7 +162,7 @@ def pbx_data(estate: Estate) -> dict[str, Any]:
         "citizen_line": telephony.citizen_line,
         "inbound_queue": telephony.inbound_queue,
         "ring_seconds": telephony.ring_seconds,
-        "mail_relay": telephony.mail_relay,
+        "mail_relay": telephony.mail_relay.model_dump() if telephony.mail_relay else None,
         "asterisk_apt_source": telephony.asterisk_apt_source,
         "domain": estate.config.domain,
         "address": str(estate.hosts_with(Role.pbx)[0].address),

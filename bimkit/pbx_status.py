@@ -26,7 +26,10 @@ STATUS_COMMAND = "; ".join([
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _CONTACT = re.compile(r"^\s*Contact:\s+(\d+)/sip:[^@\s]+@(\d+\.\d+\.\d+\.\d+)")
-_QUEUE = re.compile(r"^(\S+) has (\d+) calls?")
+_QUEUE = re.compile(
+    r"^(\S+) has (\d+) calls? .*\((\d+)s holdtime, (\d+)s talktime\), "
+    r"W:\d+, C:(\d+), A:(\d+)"
+)
 _MEMBER = re.compile(r"^\s+PJSIP/(\d+) .*\((Not in use|In use|Ringing|Unavailable|Busy|Invalid|"
                      r"On Hold|Ring\+Inuse|Unknown)\)")  # fmt: skip
 
@@ -56,8 +59,16 @@ def registered_contacts(text: str) -> dict[int, IPv4Address]:
 
 @dataclass
 class QueueState:
+    """A queue now, and its statistics since Asterisk started (the queue_log, forwarded to
+    the log archive, keeps every call)."""
+
     name: str
     waiting: int
+    hold_seconds: int
+    """Average wait of answered calls."""
+    talk_seconds: int
+    answered: int
+    abandoned: int
     members: dict[int, str] = field(default_factory=dict)
     """extension -> state (`Not in use`, `In use`, `Unavailable`, ...)."""
 
@@ -66,7 +77,8 @@ def queues(text: str) -> list[QueueState]:
     found: list[QueueState] = []
     for line in text.splitlines():
         if match := _QUEUE.match(line):
-            found.append(QueueState(match[1], int(match[2])))
+            waiting, hold, talk, answered, abandoned = map(int, match.groups()[1:])
+            found.append(QueueState(match[1], waiting, hold, talk, answered, abandoned))
         elif (member := _MEMBER.match(line)) and found:
             found[-1].members[int(member[1])] = member[2]
     return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 import typer
@@ -62,8 +63,7 @@ def status(
         console.print_json(data={
             "registrations": [{"group": g.group, "registered": g.registered,
                                "expected": g.expected, "missing": g.missing} for g in groups],
-            "queues": [{"name": q.name, "waiting": q.waiting, "members": q.members}
-                       for q in queue_states],
+            "queues": [dataclasses.asdict(q) for q in queue_states],
             "voicemail_full": full, "registered": registered, "expected": expected,
             "threshold": threshold, "ok": code == 0,
         })  # fmt: skip
@@ -78,14 +78,23 @@ def status(
                       ", ".join(map(str, group.missing)) or "-")  # fmt: skip
     console.print(table)
     queue_table = Table(title="Queues")
-    for column in ("Queue", "Calls waiting", "Agents available", "Agents"):
+    for column in (
+        "Queue",
+        "Waiting",
+        "Answered",
+        "Abandoned",
+        "Average wait",
+        "Agents available",
+        "Agents",
+    ):
         queue_table.add_column(column)
     for queue in queue_states:
         available = sum(state == "Not in use" for state in queue.members.values())
         agents = ", ".join(f"{e} ({s})" for e, s in sorted(queue.members.items()))
         queue_table.add_row(
-            queue.name, str(queue.waiting), f"{available} / {len(queue.members)}", agents
-        )
+            queue.name, str(queue.waiting), str(queue.answered), str(queue.abandoned),
+            f"{queue.hold_seconds} s", f"{available} / {len(queue.members)}", agents,
+        )  # fmt: skip
     console.print(queue_table)
     console.print(
         Text(

@@ -1,4 +1,4 @@
-"""Background servers the lab runs on the box (apt proxy, TSA): start, find, stop by pid file.
+"""Lab servers on the box (apt proxy, TSA, mail sink, DHCP relays): start, find, stop by pid file.
 
 The box may have no systemd of its own, so a lab server is a child process in
 its own session with a pid file; `lab down` stops it, also after a crash.
@@ -50,6 +50,18 @@ class Daemon:
             )
         if write_pid:
             self.pid_file.write_text(str(process.pid), encoding="utf-8")
+
+    def ensure(self, argv: Sequence[str], write_pid: bool = True) -> bool:
+        """Running with exactly `argv`: started, or restarted when it runs with other
+        arguments (an address that moved). True when it was (re)started."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        record, wanted = self.run_dir / "argv", "\n".join(argv)
+        if self.pid() is not None and record.exists() and record.read_text() == wanted:
+            return False
+        self.stop()
+        record.write_text(wanted)
+        self.start(argv, write_pid)
+        return True
 
     def stop(self) -> None:
         pid = self.pid()

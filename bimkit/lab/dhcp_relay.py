@@ -58,16 +58,10 @@ def daemon(paths: LabPaths) -> Daemon:
 
 def ensure_running(paths: LabPaths, relays: list[Relay], bridges: list[str]) -> None:
     relay = daemon(paths)
-    relay.run_dir.mkdir(parents=True, exist_ok=True)
-    argv = dnsmasq_argv(relays, bridges, str(relay.pid_file))
-    wanted = relay.run_dir / "argv"
-    if relay.pid() is not None and wanted.exists() and wanted.read_text() == "\n".join(argv):
-        return
-    relay.stop()
     if not relays:
+        relay.stop()
         return
-    wanted.write_text("\n".join(argv))
-    relay.start(argv, write_pid=False)
+    relay.ensure(dnsmasq_argv(relays, bridges, str(relay.pid_file)), write_pid=False)
 
 
 def stop(paths: LabPaths) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from bimkit.errors import BimkitError
 from bimkit.inventory import HostEntry
-from bimkit.lab import tsa
+from bimkit.lab import mail_sink, tsa
 from bimkit.lab.state import LabPaths, LabState
 
 
@@ -37,6 +37,9 @@ def lab_groups(groups: dict[str, list[HostEntry]], paths: LabPaths) -> dict[str,
         machine = state.machines[name]
         if "log_archive" in data:
             data = {**data, "log_archive": lab_time_stamps(data["log_archive"], machine.gateway)}
+        if data.get("pbx", {}).get("mail_relay"):
+            # Voicemail goes to the lab's SMTP sink (`bimkit lab up` runs it on the gateway).
+            data = {**data, "pbx": {**data["pbx"], "mail_relay": mail_sink.relay(machine.gateway)}}
         if "drill" in data:
             certificates = lab_tsa().ca_file.read_text()
             data = {**data, "drill": {**data["drill"], "tsa_certificates": certificates}}

@@ -15,7 +15,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 
 from bimkit.errors import BimkitError
-from bimkit.lab import aptproxy, dhcp_relay, seed, tsa
+from bimkit.lab import aptproxy, dhcp_relay, mail_sink, seed, tsa
 from bimkit.lab.guard import IP_FORWARD, apply_guard, refuse_overlapping_supernet, remove_guard
 from bimkit.lab.plan import (
     BRIDGE_PREFIX,
@@ -168,6 +168,12 @@ def up(
         gateway = str(log_servers[0].attachment.gateway)
         report(f"time stamp authority: openssl ts on {tsa.url(gateway)}")
         tsa.ensure_running(paths, gateway)
+
+    pbxs = [m for m in plan.machines if estate.hosts[m.host].has(Role.pbx)]
+    if pbxs and estate.config.telephony.mail_relay:
+        gateway = str(pbxs[0].attachment.gateway)
+        report(f"mail relay: an SMTP sink on {gateway}:{mail_sink.PORT} (voicemail mail)")
+        mail_sink.ensure_running(paths, gateway)
 
     # Relays for every site of the estate whose bridge is up (also from an earlier `up`).
     bridges = sorted(name for name in link_names() if name.startswith(BRIDGE_PREFIX))
@@ -335,6 +341,8 @@ def down(paths: LabPaths, report: Report) -> None:
             delete_link(name)
     aptproxy.stop(paths)
     tsa.stop(paths)
+    mail_sink.stop(paths)
+    shutil.rmtree(mail_sink.maildir(paths), ignore_errors=True)
     dhcp_relay.stop(paths)
     record = paths.root / "ip_forward.before"
     remove_guard(record.read_text(encoding="utf-8").strip() if record.exists() else None)

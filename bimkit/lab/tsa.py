@@ -166,14 +166,9 @@ def ensure_running(paths: LabPaths, address: str) -> LabTsa:
     """The lab TSA answering on `address` (restarted when it listens elsewhere)."""
     tsa = make_tsa(tsa_folder(paths))
     server_ = daemon(paths)
-    where = server_.run_dir / "address"
-    if server_.pid() is not None and where.exists() and where.read_text() == address:
-        return tsa
-    server_.stop()
-    server_.start([sys.executable, "-m", "bimkit.lab.tsa", "serve", str(tsa.folder),
-                   "--address", address])  # fmt: skip
-    where.write_text(address)
-    server_.wait_listening(address, PORT)
+    argv = [sys.executable, "-m", "bimkit.lab.tsa", "serve", str(tsa.folder), "--address", address]
+    if server_.ensure(argv):
+        server_.wait_listening(address, PORT)
     return tsa
 
 

@@ -387,6 +387,14 @@ class SipTrunk(Strict):
     )
 
 
+class MailRelay(Strict):
+    """The SMTP server that takes mail from the estate's hosts (by address, no login)."""
+
+    host: ServerName = Field(description="the relay, e.g. `posta.kayapinar.bel.tr`")
+    port: int = Field(25, ge=1, le=65535, description="its SMTP port")
+    starttls: bool = Field(True, description="insist on STARTTLS (false only on a trusted LAN)")
+
+
 class Telephony(Strict):
     """The IP PBX (Asterisk on the `pbx` host): trunk, emergency numbers, queues, voicemail."""
 
@@ -409,7 +417,7 @@ class Telephony(Strict):
         default_factory=lambda: {"beyaz-masa": CallQueue(description="Beyaz Masa")},
         description="call-centre queues",
     )
-    mail_relay: ServerName | None = Field(
+    mail_relay: MailRelay | None = Field(
         None, description="SMTP relay that voicemail is mailed through"
     )
     ring_seconds: int = Field(20, ge=5, le=120, description="before an unanswered call goes "

@@ -14,12 +14,12 @@ from roles.managed import ManagedFile
 from roles.operations import converge, secret_value
 from roles.pbx.plan import (
     APT_SOURCE,
-    PACKAGES,
     PROVISIONING_CREDENTIALS,
     PROVISIONING_DIR,
     VOICEMAIL_ARCHIVE,
     VOICEMAIL_BOXES,
     archive_commands,
+    packages,
     plan_pbx,
     retired_boxes,
 )
@@ -33,7 +33,7 @@ def apply() -> None:
         converge(name=f"Asterisk's apt source ({APT_SOURCE})",
                  wanted=[ManagedFile(APT_SOURCE, pbx["asterisk_apt_source"] + "\n",
                                      then=("apt-get update -qq",))])  # fmt: skip
-    apt.packages(name="Asterisk", packages=list(PACKAGES))
+    apt.packages(name="Asterisk", packages=packages(pbx))
     trunk_password = secret_value("sip_trunk_password") if pbx["trunk"] else None
     present = host.get_fact(FilesIn, paths=[PROVISIONING_DIR, PROVISIONING_CREDENTIALS])
     plan = plan_pbx(pbx, secret_value("pbx_secret"), trunk_password, tuple(present))

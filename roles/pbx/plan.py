@@ -23,6 +23,11 @@ from roles.managed import Absent, ManagedDirectory, ManagedFile, Service, State
 from roles.templates import render
 
 PACKAGES = ("asterisk", "asterisk-modules", "asterisk-config", "nginx")
+MAIL_PACKAGES = ("msmtp-mta",)
+"""/usr/sbin/sendmail for voicemail mail: hands each message to the relay, queues nothing."""
+MSMTP_CONF = "/etc/msmtprc"
+QUEUE_LOG = "/var/log/asterisk/queue_log"
+QUEUE_LOG_FORWARD = "/etc/rsyslog.d/40-bimkit-asterisk-queue.conf"
 PROVISIONING_DIR = "/srv/provisioning"
 PROVISIONING_CREDENTIALS = "/etc/nginx/bimkit-provisioning"
 NGINX_SITE = "/etc/nginx/sites-enabled/default"
@@ -204,6 +209,18 @@ def archive_commands(boxes: list[str]) -> list[str]:
     return [f"install -d -m 750 -o {ASTERISK_GROUP} -g {ASTERISK_GROUP} {archive}", *moves]
 
 
+def packages(pbx: Mapping[str, Any]) -> list[str]:
+    return [*PACKAGES, *(MAIL_PACKAGES if pbx["mail_relay"] else ())]
+
+
+def mail(pbx: Mapping[str, Any]) -> list[State]:
+    """msmtp's configuration, when the data names a relay for voicemail mail."""
+    if not pbx["mail_relay"]:
+        return []
+    conf = render("pbx/msmtprc.j2", relay=pbx["mail_relay"], domain=pbx["domain"])
+    return [ManagedFile(MSMTP_CONF, conf, mode="644")]
+
+
 def handover(pbx: Mapping[str, Any], secret: str) -> str:
     """Extension, owner and initial voicemail PIN, for the admins to hand over (0600)."""
     lines = ["# extension\towner\tinitial voicemail PIN\n"]
@@ -228,10 +245,24 @@ def plan_pbx(
                            private=private, then=(f"asterisk -rx '{RELOADS[name]}'",))  # fmt: skip
 
     wanted: list[State] = [
+        # First: which modules load (a restart), then each module's own file (a reload).
+        ManagedFile(
+            f"{CONFIG_DIR}/modules.conf",
+            render("pbx/modules.conf.j2"),
+            mode="640",
+            group=ASTERISK_GROUP,
+            then=("systemctl restart asterisk",),
+        ),
         config("pjsip.conf", pjsip_conf(pbx, secret, trunk_password), private=True),
         config("extensions.conf", extensions_conf(pbx)),
         config("voicemail.conf", voicemail_conf(pbx, secret), private=True),
         config("queues.conf", queues_conf(pbx)),
+        *mail(pbx),
+        ManagedFile(
+            QUEUE_LOG_FORWARD,
+            render("pbx/rsyslog-queue-log.conf.j2", queue_log=QUEUE_LOG),
+            then=("systemctl restart rsyslog",),
+        ),
         ManagedFile(HANDOVER_FILE, handover(pbx, secret), mode="600", private=True),
         # What the `pbx` backup policy protects exists from the start.
         *(

@@ -52,9 +52,22 @@ def run(
     if check and result.returncode != 0:
         pytest.fail(
             f"`{' '.join(argv)}` exited {result.returncode}:\n"
-            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+            f"{error_lines(result.stdout)}{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         )
     return result
+
+
+def error_lines(output: str, before: int = 15, limit: int = 12_000) -> str:
+    """Each line that reports an error, with the lines before it: a long run's tail (the
+    results table) does not show why an operation failed."""
+    lines = output.splitlines()
+    shown = sorted({
+        index
+        for at, line in enumerate(lines) if re.search(r"error|failed|traceback", line, re.I)
+        for index in range(max(0, at - before), at + 1)
+    })  # fmt: skip
+    text = "\n".join(lines[index] for index in shown)[:limit]
+    return f"--- lines reporting errors ---\n{text}\n--- tail ---\n" if text else ""
 
 
 def bimkit(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
+from bimkit.lab import mail_sink
 from bimkit.lab.state import LabPaths
+from bimkit.model.telephony import sip_devices
 from bimkit.sites import copy_estate_data
 from roles.pbx.plan import plain_mac, provisioning_password, sip_password
 from tests.conftest import REPO
@@ -25,6 +27,7 @@ SCENARIOS = Path(__file__).with_name("sipp")
 CALLER, CALLER_HOST = 2100, "merkez-ws01"  # Şükrü Çağlayan
 CALLEE, CALLEE_HOST = 3150, "zabita-ws01"  # the Zabıta entrance-desk phone: no outside line
 AGENT, AGENT_HOST = 1531, "merkez-ws02"  # Rojda Baran, a Beyaz Masa agent
+VOICEMAIL_BOX = 2102  # Gülşen Yıldırım: no test registers her phone
 TRUNK_HOST = "zabita-ws02"  # stands in for the operator's SIP server
 TRUNK = str(ESTATE.hosts[TRUNK_HOST].address)
 
@@ -37,14 +40,15 @@ def password(extension: int) -> str:
 def phones(first_deploy: DeployTotals, lab: LabPaths) -> Iterator[None]:
     """SIPp on two workstations at two sites, with this test's scenarios."""
     for host in (CALLER_HOST, CALLEE_HOST, AGENT_HOST, TRUNK_HOST):
-        install = "apt-get install -y -qq --no-install-recommends sip-tester curl >/dev/null"
-        on(host, f"command -v sipp curl >/dev/null || DEBIAN_FRONTEND=noninteractive {install}")
+        install = "apt-get install -y -qq --no-install-recommends sip-tester curl tcpdump"
+        on(host, "command -v sipp curl tcpdump >/dev/null || "
+                 f"DEBIAN_FRONTEND=noninteractive {install} >/dev/null")  # fmt: skip
         for scenario in SCENARIOS.glob("*.xml"):
             on(host, f"mkdir -p /root/sipp && cat > /root/sipp/{scenario.name} <<'EOF'\n"
                      f"{scenario.read_text()}EOF")  # fmt: skip
     yield
     for host in (CALLER_HOST, CALLEE_HOST, AGENT_HOST, TRUNK_HOST):
-        on(host, "pkill -x sipp || true")
+        on(host, "pkill -x sipp; pkill -x tcpdump; true")
 
 
 def deploy_pbx(data: Path = REPO, **secrets: str) -> None:
@@ -84,11 +88,12 @@ def answered(host: str, folder: str, seconds: float = 30) -> bool:
 
 
 def sipp(host: str, scenario: str, service: int | str, user: int, secret: str, port: int,
-         *extra: str) -> tuple[int, str]:  # fmt: skip
-    """One SIPp run of a scenario to the PBX as phone USER; its exit status and errors."""
+         *extra: str, talk_ms: int = 1000) -> tuple[int, str]:  # fmt: skip
+    """One SIPp run of a scenario to the PBX as phone USER; its exit status and errors.
+    A call has two turns of `talk_ms`, each starting 7 s of RTP audio."""
     argv = ["sipp", "-sf", f"/root/sipp/{scenario}", PBX, "-s", str(service), "-au", str(user),
-            "-ap", secret, "-p", str(port), "-m", "1", "-timeout", "30s", "-timeout_error",
-            "-trace_err", "-nostdin", *extra]  # fmt: skip
+            "-ap", secret, "-p", str(port), "-m", "1", "-d", str(talk_ms), "-timeout", "30s",
+            "-timeout_error", "-trace_err", "-nostdin", *extra]  # fmt: skip
     errors = "tail -n 20 *_errors.log 2>/dev/null; rm -f *_errors.log"
     command = f"cd /root/sipp && {shlex.join(argv)} >/dev/null 2>&1; echo exit=$?; {errors}"
     output = on(host, command, check=False)
@@ -106,17 +111,70 @@ def test_asterisk_runs_every_account_from_the_data(phones: None) -> None:
     assert on("pbx1", "stat -c '%a %U %G' /etc/asterisk/pjsip.conf") == "640 root asterisk"
 
 
+def capture_rtp(host: str) -> None:
+    """tcpdump, in the background, of what the phone exchanges with the PBX apart from SIP."""
+    on(host, f"rm -f /tmp/rtp.pcap; (setsid timeout 60 tcpdump -i any -n -U -w /tmp/rtp.pcap "
+             f"'udp and host {PBX} and not port 5060' >/dev/null 2>&1 &); sleep 1")  # fmt: skip
+
+
+def rtp_packets(host: str) -> tuple[int, int]:
+    """Packets captured since `capture_rtp`: (from the PBX, to the PBX)."""
+    on(host, "pkill -x tcpdump; sleep 0.5")
+
+    def count(direction: str) -> int:
+        return int(on(host, f"tcpdump -r /tmp/rtp.pcap -n '{direction} host {PBX}' "
+                            "2>/dev/null | wc -l"))  # fmt: skip
+
+    return count("src"), count("dst")
+
+
 def test_two_phones_at_two_sites_register_and_call(phones: None) -> None:
+    """The callee echoes the caller's audio (SIPp `-rtp_echo`), so each phone both sends and
+    receives RTP through the PBX: 5 s of G.711 are about 160 packets; at least 50 (1.5 s of
+    speech) must arrive each way, where a one-way or dead call shows none."""
     code, output = sipp(CALLEE_HOST, "register.xml", CALLEE, CALLEE, password(CALLEE), 5070)
     assert code == 0, output
-    on(CALLEE_HOST, "cd /root/sipp && (setsid sipp -sn uas -p 5070 -m 1 -nostdin "
+    on(CALLEE_HOST, "cd /root/sipp && (setsid sipp -sn uas -rtp_echo -p 5070 -m 1 -nostdin "
                     "-timeout 60s >/dev/null 2>&1 &)")  # fmt: skip
+    for host in (CALLER_HOST, CALLEE_HOST):
+        capture_rtp(host)
     try:
         code, output = sipp(CALLER_HOST, "call.xml", CALLEE, CALLER, password(CALLER), 5080,
-                            "-key", "caller", str(CALLER))  # fmt: skip
+                            "-key", "caller", str(CALLER), talk_ms=2500)  # fmt: skip
         assert code == 0, f"the call was not answered (200 OK) and hung up cleanly:\n{output}"
     finally:
         on(CALLEE_HOST, "pkill -x sipp || true")
+    for host in (CALLER_HOST, CALLEE_HOST):
+        received, sent = rtp_packets(host)
+        assert received >= 50 and sent >= 50, f"{host}: RTP {received} in, {sent} out"
+
+
+def test_an_unanswered_call_leaves_a_voicemail_that_arrives_by_mail(
+    phones: None, lab: LabPaths
+) -> None:
+    """Nobody answers at VOICEMAIL_BOX: the caller waits out the greeting (about 12 s) and
+    speaks; the message is mailed to the owner's AD address through the relay (the lab's
+    SMTP sink)."""
+    owner = next(d for d in sip_devices(ESTATE) if d.extension == VOICEMAIL_BOX)
+    box = f"/var/spool/asterisk/voicemail/default/{VOICEMAIL_BOX}/INBOX"
+    on("pbx1", f"rm -f {box}/msg*")
+    before = len(mail_sink.messages(lab))
+    code, output = sipp(CALLEE_HOST, "call.xml", VOICEMAIL_BOX, CALLEE, password(CALLEE), 5078,
+                        "-key", "caller", str(CALLEE), talk_ms=11_000)  # fmt: skip
+    assert code == 0, f"voicemail did not answer:\n{output}"
+    deadline = time.monotonic() + 30
+    while len(mail_sink.messages(lab)) == before and time.monotonic() < deadline:
+        time.sleep(1)
+    mails = mail_sink.messages(lab)[before:]
+    assert len(mails) == 1, f"{len(mails)} mails at the sink ({mail_sink.maildir(lab)})"
+    assert owner.email and owner.email in mails[0]["To"]
+    assert str(CALLEE) in mails[0]["Subject"]
+    [recording] = list(mails[0].iter_attachments())
+    assert recording.get_content_type() == "audio/x-wav"
+    assert len(recording.get_content()) > 8000, "a few seconds of speech, not an empty file"
+    seconds = on("pbx1", f"sed -n 's/^duration=//p' {box}/msg0000.txt")
+    assert int(seconds) >= 2, f"the box kept a {seconds} s message"
+    on("pbx1", f"rm -f {box}/msg*")
 
 
 def test_a_deactivated_persons_phone_is_refused_after_the_next_deploy(
@@ -185,6 +243,18 @@ def test_a_call_to_153_from_outside_reaches_a_queue_agent(trunk: None) -> None:
                             "echo exit=$?", check=False)  # fmt: skip
     assert result.endswith("exit=0"), result
     assert answered(AGENT_HOST, "agent"), "the Beyaz Masa agent never got the call"
+    # The call centre's statistics: in Asterisk, and every event in the log archive.
+    state = json.loads(bimkit("pbx", "status", "--json", env={"BIMKIT_LAB": "1"},
+                              check=False).stdout)  # fmt: skip
+    queue = next(queue for queue in state["queues"] if queue["name"] == "beyaz-masa")
+    assert queue["answered"] >= 1, queue
+    connected = f"|beyaz-masa|PJSIP/{AGENT}|CONNECT|"
+    deadline = time.monotonic() + 30
+    archived = ""
+    while connected not in archived and time.monotonic() < deadline:
+        time.sleep(1)
+        archived = on("log1", "grep -h asterisk-queue /var/log/remote/*/pbx1.log || true")
+    assert connected in archived, f"no CONNECT to {AGENT} in log1's archive:\n{archived[-2000:]}"
 
 
 def test_a_wrong_password_is_refused(phones: None) -> None:

@@ -7,9 +7,12 @@ from typing import Any
 from roles.managed import Absent
 from roles.pbx.plan import (
     HANDOVER_FILE,
+    MSMTP_CONF,
     archive_commands,
     display,
     extensions_conf,
+    mail,
+    packages,
     pjsip_conf,
     plan_pbx,
     queues_conf,
@@ -139,3 +142,22 @@ def test_the_voicemail_of_a_person_who_left_is_archived_not_deleted() -> None:
     assert move.startswith("mv /var/spool/asterisk/voicemail/default/2504 "
                            "/var/spool/asterisk/voicemail/archive/2504-")  # fmt: skip
     assert "rm " not in install + move
+
+
+def test_voicemail_is_mailed_through_the_relay_the_data_names() -> None:
+    relay = {"host": "posta.kayapinar.bel.tr", "port": 25, "starttls": True}
+    with_relay = {**PBX, "mail_relay": relay}
+    assert "msmtp-mta" in packages(with_relay)
+    [msmtprc] = [s for s in plan_pbx(with_relay, SECRET, None).wanted
+                 if getattr(s, "path", "") == MSMTP_CONF]  # fmt: skip
+    assert "host posta.kayapinar.bel.tr\nport 25\n" in msmtprc.content
+    assert "tls on\ntls_starttls on\n" in msmtprc.content
+    conf = voicemail_conf(with_relay, SECRET)
+    assert "mailcmd=/usr/sbin/sendmail -t\n" in conf
+    assert "2100 => " in conf and ",sukru.caglayan@kayapinar.bel.tr," in conf
+    plain = mail({**PBX, "mail_relay": {**relay, "starttls": False}})[0]
+    assert "tls off" in getattr(plain, "content", "")
+    # No relay in the data: no MTA, no mail command.
+    without = {**PBX, "mail_relay": None}
+    assert "msmtp-mta" not in packages(without) and mail(without) == []
+    assert "mailcmd" not in voicemail_conf(without, SECRET)

@@ -49,7 +49,7 @@ def test_contacts_queues_and_boxes_are_read_from_asterisks_answers() -> None:
     assert registered_contacts(found["contacts"]) == {
         1531: IPv4Address("10.21.18.22"), 3150: IPv4Address("10.21.50.11")}  # fmt: skip
     (queue,) = queues(found["queues"])
-    assert (queue.name, queue.waiting) == ("beyaz-masa", 1)
+    assert (queue.name, queue.waiting, queue.answered, queue.abandoned) == ("beyaz-masa", 1, 1, 1)
     assert queue.members == {1531: "Not in use", 1533: "Unavailable"}
     assert voicemail_counts(found["voicemail"]) == {2100: 2, 3101: 1}
 
