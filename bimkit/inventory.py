@@ -219,8 +219,11 @@ def drill_data(estate: Estate, dr_host: PlacedHost) -> dict[str, Any]:
     # The sandbox must reach none of these: the DCs, the protected hosts and the DR host.
     production = {dc.address for dc in estate.domain_controllers}
     production |= {h.address for h in estate.protected_hosts} | {dr_host.address}
+    pbx_hosts = estate.hosts_with(Role.pbx)
     return {
         "services": services,
+        # The PBX's drill sandbox runs the PBX's own release (Asterisk needs unstable).
+        "pbx_release": pbx_hosts[0].release if pbx_hosts else config.debian_release,
         "tsa_certificates": tsa_certificates(estate),
         "production_addresses": sorted(str(a) for a in production if a is not None),
         "municipality": config.municipality,

@@ -7,11 +7,12 @@ its answers: registered contacts, queues and their members, voicemail boxes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from ipaddress import IPv4Address
 
 from bimkit.model.estate import Estate
 from bimkit.model.telephony import sip_devices
+from dr.asterisk import plain
 
 VOICEMAIL_LIMIT = 100
 """voicemail.conf's maxmsg (roles/pbx): a box holding this many messages is full."""
@@ -24,20 +25,13 @@ STATUS_COMMAND = "; ".join([
     "find /var/spool/asterisk/voicemail/default -path '*/INBOX/msg*.txt' 2>/dev/null",
 ])  # fmt: skip
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _CONTACT = re.compile(r"^\s*Contact:\s+(\d+)/sip:[^@\s]+@(\d+\.\d+\.\d+\.\d+)")
-_QUEUE = re.compile(
-    r"^(\S+) has (\d+) calls? .*\((\d+)s holdtime, (\d+)s talktime\), "
-    r"W:\d+, C:(\d+), A:(\d+)"
-)
-_MEMBER = re.compile(r"^\s+PJSIP/(\d+) .*\((Not in use|In use|Ringing|Unavailable|Busy|Invalid|"
-                     r"On Hold|Ring\+Inuse|Unknown)\)")  # fmt: skip
 
 
 def sections(output: str) -> dict[str, str]:
     found: dict[str, str] = {}
     name = ""
-    for line in _ANSI.sub("", output).splitlines():
+    for line in plain(output).splitlines():
         match = re.fullmatch(r"=== bimkit (\w+) ===", line.strip())
         if match:
             name = match[1]
@@ -55,33 +49,6 @@ def registered_contacts(text: str) -> dict[int, IPv4Address]:
         if match:
             contacts[int(match[1])] = IPv4Address(match[2])
     return contacts
-
-
-@dataclass
-class QueueState:
-    """A queue now, and its statistics since Asterisk started (the queue_log, forwarded to
-    the log archive, keeps every call)."""
-
-    name: str
-    waiting: int
-    hold_seconds: int
-    """Average wait of answered calls."""
-    talk_seconds: int
-    answered: int
-    abandoned: int
-    members: dict[int, str] = field(default_factory=dict)
-    """extension -> state (`Not in use`, `In use`, `Unavailable`, ...)."""
-
-
-def queues(text: str) -> list[QueueState]:
-    found: list[QueueState] = []
-    for line in text.splitlines():
-        if match := _QUEUE.match(line):
-            waiting, hold, talk, answered, abandoned = map(int, match.groups()[1:])
-            found.append(QueueState(match[1], waiting, hold, talk, answered, abandoned))
-        elif (member := _MEMBER.match(line)) and found:
-            found[-1].members[int(member[1])] = member[2]
-    return found
 
 
 def voicemail_counts(text: str) -> dict[int, int]:

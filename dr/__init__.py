@@ -16,5 +16,6 @@ ENTRY_POINTS = {
     "bimkit-dr": "dr.jobs:main",
     "bimkit-drill": "dr.drill.runner:main",
     "bimkit-logs": "dr.logs.cli:main",
+    "bimkit-pbx-counts": "dr.asterisk:main",
 }
 """Command -> `module:function`, installed in /usr/local/sbin on the hosts."""

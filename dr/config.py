@@ -136,6 +136,8 @@ class DrillConfig:
     lang: str = "tr"
     tsa_ca_file: str | None = None
     """The log archive's TSA certificates on the DR host (the `log-seals` check)."""
+    pbx_release: str = "sid"
+    """The PBX's Debian release: its drill's sandbox runs the same (Asterisk needs unstable)."""
 
 
 @dataclass(frozen=True)

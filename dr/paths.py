@@ -25,6 +25,7 @@ MANIFEST_TOOL = f"{BIN}/bimkit-manifest"
 DR_TOOL = f"{BIN}/bimkit-dr"
 DRILL_TOOL = f"{BIN}/bimkit-drill"
 LOGS_TOOL = f"{BIN}/bimkit-logs"
+PBX_COUNTS_TOOL = f"{BIN}/bimkit-pbx-counts"
 DRILL_CHECKS = f"{CURRENT}/dr/drill/checks"
 """The restore drill's testinfra checks, mounted read-only into each sandbox."""
 

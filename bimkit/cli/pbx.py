@@ -16,13 +16,13 @@ from bimkit.model.schema import Role
 from bimkit.pbx_status import (
     STATUS_COMMAND,
     VOICEMAIL_LIMIT,
-    queues,
     registered_contacts,
     registrations,
     sections,
     voicemail_counts,
 )
 from bimkit.remote import run_on
+from dr.asterisk import queues
 
 app = typer.Typer(help="The IP PBX (Asterisk).", no_args_is_help=True)
 

@@ -13,7 +13,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from bimkit.errors import BimkitError
 from bimkit.model.estate import Estate, PlacedHost
 from bimkit.model.schema import Role
-from dr.sandbox.image import ImageRecipe
+from dr.sandbox.image import ImageRecipe, for_release
 from dr.sandbox.network import Attachment, BridgeSpec
 
 BRIDGE_PREFIX = "bkbr"
@@ -118,11 +118,7 @@ def _machine(host: PlacedHost, bridge: str) -> LabMachine:
 
 def image_recipe(release: str) -> ImageRecipe:
     """The lab image of a Debian release."""
-    if release == "trixie":
-        return ImageRecipe()
-    # The unstable archive served to this box is a frozen copy: its Release file
-    # has expired, so apt must not insist on its validity date.
-    return ImageRecipe(suite=release, check_valid_until=False)
+    return for_release(release)
 
 
 def needs_unified_cgroup(release: str) -> bool:

@@ -2,7 +2,8 @@
 
 Runs on the DR host (installed there by roles/dr_drill, started by its
 quarterly timer or by `bimkit dr drill`): `plan` decides what to drill and
-judges the figures, `sandbox` gives an isolated machine, `active_directory`
-and `files` are the services' recovery procedures, `runner` measures RPO and
-RTO around them, `report` writes JSON, the history and the HTML report.
+judges the figures, `sandbox` gives an isolated machine and `in_sandbox` runs
+steps and testinfra checks in it, `active_directory`, `pbx` and `files` are
+the services' recovery procedures, `runner` measures RPO and RTO around
+them, `report` writes JSON, the history and the HTML report.
 """

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dr.drill.messages import Failure, said
+from dr.drill.in_sandbox import (
+    RESTORE_MOUNT,
+    RUN_MOUNT,
+    RecoveryFailed,
+    run_checks,
+    spec_names,
+    step,
+)
 from dr.drill.plan import DrillTarget
-from dr.process import CommandFailed
 from dr.sandbox import machine
+from dr.sandbox.image import ImageRecipe, for_release
 from dr.sandbox.machine import MachineSpec
 
 DC_DIR = "/var/lib/bimkit-drill/dc"
@@ -30,9 +35,16 @@ DRILL_USER = "bimkit-drill"
 SPECS = "test_active_directory.py"
 ALWAYS = ("backup_file", "isolation")
 """Checks every DC drill runs, whatever the policy lists."""
-RESTORE_MOUNT = "/restore"
-SPECS_MOUNT = "/drill/specs"
-RUN_MOUNT = "/drill/run"
+PACKAGES = (
+    "samba-ad-dc",
+    "krb5-user",
+    "ldb-tools",
+    "bind9-host",
+    "python3-pytest",
+    "python3-testinfra",
+)
+"""On top of the sandbox base image: a DC to restore into and the checks' tools."""
+SAMBA_UNITS = ("smbd.service", "nmbd.service", "winbind.service", "samba-ad-dc.service")
 
 ADD_DRILL_USER = """
 import sys, samba.param
@@ -58,8 +70,10 @@ sys.exit(1)
 """
 
 
-class RecoveryFailed(Failure):
-    """A step of the procedure failed; the message carries the tool's own error."""
+def recipe(mirror: str) -> ImageRecipe:
+    """Debian 13 with Samba installed, its services masked (they would hold ports and pid
+    files the restored DC needs)."""
+    return for_release("trixie", mirror, PACKAGES, SAMBA_UNITS)
 
 
 def krb5_conf(realm: str, address: str) -> str:
@@ -73,30 +87,6 @@ def krb5_conf(realm: str, address: str) -> str:
 def server_name(host: str) -> str:
     """The restored DC's name: a NetBIOS name has at most 15 characters."""
     return f"DRILL-{host}"[:15].upper()
-
-
-def spec_names(checks: Sequence[str]) -> list[str]:
-    """`ldap-bind` -> `ldap_bind`, plus the checks every drill runs."""
-    return [*ALWAYS, *(check.replace("-", "_") for check in checks)]
-
-
-def step(spec: MachineSpec, what: str, argv: Sequence[str], timeout: float = 600) -> str:
-    """Run one step of the procedure (`what`: a step id of `messages.STEPS`)."""
-    try:
-        return machine.execute(spec, argv, timeout=timeout).stdout
-    except CommandFailed as failed:
-        raise RecoveryFailed(
-            "step_failed", step=what, sandbox=spec.name, detail=tool_error(failed.output)
-        ) from None
-
-
-def tool_error(output: str) -> str:
-    """The tool's own error line (Samba's tools end in a Python exception or `ERROR(...)`)."""
-    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
-    errors = [
-        line for line in lines if re.match(r"^(ERROR\b|[A-Za-z_.]*(Error|Exception)\b.*:)", line)
-    ]
-    return errors[-1] if errors else " / ".join(lines[-3:])
 
 
 def recover(
@@ -156,39 +146,4 @@ def recover(
         "production_addresses": list(production_addresses),
     }
     (run_dir / "params.json").write_text(json.dumps(params, indent=1), encoding="utf-8")
-    names = spec_names(target.checks)
-    machine.execute(
-        spec,
-        ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--hosts=local://",
-         f"--junitxml={RUN_MOUNT}/junit.xml", "-k", " or ".join(names),
-         f"{SPECS_MOUNT}/{SPECS}"],
-        check=False,
-        timeout=900,
-    )  # fmt: skip
-    return checks_from_junit(run_dir / "junit.xml", names)
-
-
-def checks_from_junit(path: Path, wanted: Sequence[str]) -> list[dict[str, Any]]:
-    """One check per wanted name: failed when any of its cases failed or none ran."""
-    if not path.is_file():
-        return [{"name": name, "ok": False, **said("checks_did_not_run")} for name in wanted]
-    cases: dict[str, list[tuple[bool, str]]] = {name: [] for name in wanted}
-    for case in ElementTree.parse(path).getroot().iter("testcase"):
-        name = case.get("name", "").removeprefix("test_").split("[", 1)[0]
-        problem = case.find("failure")
-        if problem is None:
-            problem = case.find("error")
-        if name in cases:
-            message = problem.get("message", "") if problem is not None else ""
-            cases[name].append((problem is None and case.find("skipped") is None, message))
-    checks = []
-    for name, results in cases.items():
-        failed = [message for ok, message in results if not ok]
-        if not results:
-            words = said("no_test", name=name, specs=SPECS)
-        elif failed:
-            words = said("case_failed", detail=failed[0][:300])
-        else:
-            words = said("cases_passed", count=len(results))
-        checks.append({"name": name, "ok": bool(results) and not failed, **words})
-    return checks
+    return run_checks(spec, run_dir, SPECS, spec_names(ALWAYS, target.checks))

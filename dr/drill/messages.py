@@ -98,6 +98,18 @@ CHECKS: Mapping[str, Mapping[str, str]] = {
         "tr": "Günlük mühürleri (RFC 3161 zaman damgası)",
         "en": "Log seals (RFC 3161 time stamps)",
     },
+    "asterisk_starts": {
+        "tr": "Asterisk geri yüklenen yapılandırmayla açılıyor",
+        "en": "Asterisk starts from the restored configuration",
+    },
+    "endpoint_counts": {
+        "tr": "Dahili ve sesli mesaj kutusu sayıları (yedek anındakiyle aynı)",
+        "en": "Extensions and voicemail boxes (as at backup time)",
+    },
+    "queue_counts": {
+        "tr": "Çağrı merkezi kuyrukları ve temsilcileri (yedek anındakiyle aynı)",
+        "en": "Call-centre queues and agents (as at backup time)",
+    },
 }
 """Check names as readers see them; an unknown check shows its own name."""
 
@@ -181,8 +193,17 @@ STEPS: Mapping[str, Mapping[str, str]] = {
         "en": "pointing the resolver at the restored DC",
         "tr": "çözümleyicinin geri yüklenen DC'ye yöneltilmesi",
     },
+    "put_back": {
+        "en": "putting the PBX's files back in place",
+        "tr": "santral dosyalarının yerlerine konması",
+    },
+    "start_asterisk": {"en": "starting Asterisk", "tr": "Asterisk'in başlatılması"},
+    "wait_asterisk": {
+        "en": "waiting for Asterisk to finish booting",
+        "tr": "Asterisk'in açılışını tamamlamasının beklenmesi",
+    },
 }
-"""Steps of the DC's recovery procedure, named in `step_failed`."""
+"""Steps of the recovery procedures, named in `step_failed`."""
 
 
 def text(message: str, lang: str, args: Mapping[str, Any]) -> str:

@@ -17,6 +17,9 @@ PROCEDURES = {
     "dbcheck": "active-directory",
     "checksums": "files",
     "log-seals": "files",
+    "asterisk-starts": "pbx",
+    "endpoint-counts": "pbx",
+    "queue-counts": "pbx",
 }
 
 
@@ -25,7 +28,7 @@ class DrillTarget:
     host: str
     service: str
     procedure: str | None
-    """`active-directory`, `files`, or None when bimkit has no procedure for its checks."""
+    """`active-directory`, `files`, `pbx`, or None when bimkit has no procedure for its checks."""
     checks: tuple[str, ...]
     rpo_seconds: int
     rto_seconds: int

@@ -30,11 +30,12 @@ from zoneinfo import ZoneInfo
 
 from dr import restic
 from dr.config import ConfigInvalid, DrConfig, DrillConfig, load
-from dr.drill import active_directory, files, log_seals, plan, report, sandbox
+from dr.drill import active_directory, files, in_sandbox, log_seals, pbx, plan, report, sandbox
 from dr.drill.messages import LANGUAGES, Failure, said
 from dr.errors import DrError
 from dr.paths import DRILL_CONFIG
 from dr.process import CommandFailed
+from dr.sandbox.image import ImageRecipe
 
 
 class DrillError(Failure):
@@ -107,11 +108,11 @@ def drill_one(
             "rpo_achieved_seconds": round((now - taken).total_seconds()),
         }
         image = Path()
-        if target.procedure == "active-directory":
+        recipe = sandbox_recipe(config, target.procedure)
+        if recipe is not None:
             # Built before the RTO clock starts: a first drill must not pay for it.
             log(f"{target.host}/{target.service}: the drill image (built once)")
-            image = sandbox.image(Path(config.image_cache), config.mirror,
-                                  config.http_proxy)  # fmt: skip
+            image = sandbox.image(Path(config.image_cache), recipe, config.http_proxy)
         log(f"{target.host}/{target.service}: restoring snapshot {snapshot['short_id']}")
         started = time.monotonic()
         summary = restore(repository, snapshot, restore_dir)
@@ -130,8 +131,8 @@ def drill_one(
                 day = taken.astimezone(now.tzinfo).date()
                 checks.append(log_seals.check(restore_dir, config.tsa_ca_file, day))
         else:
-            log(f"{target.host}/{target.service}: recovering the DC in a sandbox")
-            checks = recover_dc(config, target, run_dir, restore_dir, image, keep)
+            log(f"{target.host}/{target.service}: recovering {target.procedure} in a sandbox")
+            checks = recover_in_sandbox(config, target, run_dir, restore_dir, image, keep)
         result["checks"] = checks
         result["rto_achieved_seconds"] = round(time.monotonic() - started, 1)
         seconds = max(result["rto_achieved_seconds"], 0.001)
@@ -157,7 +158,16 @@ def error_of(message: str, **args: Any) -> dict[str, Any]:
     return {"error": words["detail"], "error_message": message, "error_args": args}
 
 
-def recover_dc(
+def sandbox_recipe(config: DrillConfig, procedure: str | None) -> ImageRecipe | None:
+    """The image a procedure's sandbox boots, or None when it needs no sandbox."""
+    if procedure == "active-directory":
+        return active_directory.recipe(config.mirror)
+    if procedure == "pbx":
+        return pbx.recipe(config.mirror, config.pbx_release)
+    return None
+
+
+def recover_in_sandbox(
     config: DrillConfig,
     target: plan.DrillTarget,
     run_dir: Path,
@@ -165,19 +175,24 @@ def recover_dc(
     image: Path,
     keep: bool,
 ) -> list[dict[str, Any]]:
+    """The procedure's recovery in a fresh sandbox: the snapshot and the runtime read-only,
+    its own run folder writable."""
     box = sandbox.plan(
         Path(config.work_dir),
         target.host,
         config.sandbox_address,
-        {str(run_dir / "run"): active_directory.RUN_MOUNT},
+        {str(run_dir / "run"): in_sandbox.RUN_MOUNT},
         read_only_binds={
-            str(restore_dir): active_directory.RESTORE_MOUNT,
-            config.specs_dir: active_directory.SPECS_MOUNT,
+            str(restore_dir): in_sandbox.RESTORE_MOUNT,
+            str(Path(config.specs_dir).parents[2]): in_sandbox.LIB_MOUNT,
         },
+        unified_cgroup=target.procedure == "pbx" and config.pbx_release != "trixie",
     )
     (run_dir / "run").mkdir(parents=True, exist_ok=True)
     os.chmod(run_dir / "run", 0o700)
     with sandbox.running(box, image, keep) as spec:
+        if target.procedure == "pbx":
+            return pbx.recover(spec, target, run_dir / "run", config.production_addresses)
         return active_directory.recover(
             spec,
             target,

@@ -24,16 +24,6 @@ from dr.sandbox.machine import MachineSpec
 
 PREFIX = "drill-"
 NETNS_PREFIX = "bkd-"
-DRILL_PACKAGES = (
-    "samba-ad-dc",
-    "krb5-user",
-    "ldb-tools",
-    "bind9-host",
-    "python3-pytest",
-    "python3-testinfra",
-)
-"""On top of the sandbox base image: a DC to restore into and the checks' tools."""
-SAMBA_UNITS = ("smbd.service", "nmbd.service", "winbind.service", "samba-ad-dc.service")
 
 
 @dataclass(frozen=True)
@@ -46,16 +36,8 @@ class SandboxPlan:
     """Writable: the drill's own run folder only."""
     read_only_binds: tuple[tuple[str, str], ...]
     """The restored data and the checks: the sandbox may read them, never change them."""
-
-
-def recipe(mirror: str) -> ImageRecipe:
-    base = ImageRecipe()
-    return ImageRecipe(
-        mirror=mirror,
-        apt_packages=DRILL_PACKAGES,
-        # The packaged Samba services would hold ports and pid files the restored DC needs.
-        masked_units=(*base.masked_units, *SAMBA_UNITS),
-    )
+    unified_cgroup: bool = False
+    """Debian unstable's systemd boots only on the unified cgroup hierarchy."""
 
 
 def plan(
@@ -64,6 +46,7 @@ def plan(
     address: str,
     binds: dict[str, str],
     read_only_binds: dict[str, str] | None = None,
+    unified_cgroup: bool = False,
 ) -> SandboxPlan:
     return SandboxPlan(
         name=f"{PREFIX}{host}",
@@ -72,6 +55,7 @@ def plan(
         home=work_dir / "sandboxes" / host,
         binds=tuple(sorted(binds.items())),
         read_only_binds=tuple(sorted((read_only_binds or {}).items())),
+        unified_cgroup=unified_cgroup,
     )
 
 
@@ -84,12 +68,13 @@ def spec_of(plan: SandboxPlan, image: Path) -> MachineSpec:
         volatile=True,
         binds=plan.binds,
         read_only_binds=plan.read_only_binds,
+        unified_cgroup=plan.unified_cgroup,
     )
 
 
-def image(cache: Path, mirror: str, http_proxy: str | None) -> Path:
-    """The drill image, built once per recipe (before the RTO clock starts)."""
-    return ensure_image(cache, recipe(mirror), http_proxy)
+def image(cache: Path, recipe: ImageRecipe, http_proxy: str | None) -> Path:
+    """A drill image, built once per recipe (before the RTO clock starts)."""
+    return ensure_image(cache, recipe, http_proxy)
 
 
 @contextlib.contextmanager

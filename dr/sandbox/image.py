@@ -72,6 +72,27 @@ class ImageRecipe:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def for_release(
+    release: str,
+    mirror: str = ImageRecipe.mirror,
+    apt_packages: tuple[str, ...] = (),
+    mask: tuple[str, ...] = (),
+) -> ImageRecipe:
+    """The recipe of a Debian release, with packages installed and units masked on top.
+
+    The unstable archive served to the lab is a frozen copy whose Release file has
+    expired, so apt does not insist on its validity date for any rolling release.
+    """
+    base = ImageRecipe()
+    return ImageRecipe(
+        suite=release,
+        mirror=mirror,
+        apt_packages=apt_packages,
+        masked_units=(*base.masked_units, *mask),
+        check_valid_until=release == base.suite,
+    )
+
+
 def sources_text(recipe: ImageRecipe) -> str:
     """deb822 sources: the suite, its updates and its security archive."""
     security = recipe.mirror.rsplit("/", 1)[0] + "/debian-security"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dr import restic
+from dr.asterisk import counts_file
 from dr.config import BackupConfig, Notify, RepositoryAccess, ServiceBackup, to_json
 from dr.paths import (
     AGENT,
@@ -18,6 +19,7 @@ from dr.paths import (
     METRICS_DIR,
     NOTIFIER,
     PASSWORD_FILE,
+    PBX_COUNTS_TOOL,
     REPOSITORY_FILE,
     S3_CREDENTIALS_FILE,
 )
@@ -32,6 +34,9 @@ BUILT_IN_PRE_HOOKS: Mapping[str, str] = {
     "active-directory": AD_BACKUP_HOOK + " {staging}",
 }
 """Application-consistent copies that bimkit's own roles provide."""
+
+ASTERISK_CHECKS = frozenset({"asterisk-starts", "endpoint-counts", "queue-counts"})
+"""Drill checks that compare the restored Asterisk with what production had loaded."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,8 @@ def manifest_path(service: str) -> str:
 
 
 def service_config(service: str, policy: Mapping[str, Any]) -> ServiceBackup:
-    """Paths, excludes and hooks; a service whose drill verifies checksums gets a manifest."""
+    """Paths, excludes and hooks; a service whose drill verifies checksums gets a manifest,
+    one whose drill compares a restored Asterisk gets what production had loaded."""
     built_in = BUILT_IN_PRE_HOOKS.get(service)
     pre_hooks = [built_in.format(staging=policy["paths"][0])] if built_in else []
     paths = list(policy["paths"])
@@ -87,6 +93,9 @@ def service_config(service: str, policy: Mapping[str, Any]) -> ServiceBackup:
             + excludes
         )
         paths.append(manifest_path(service))
+    if ASTERISK_CHECKS & set(policy.get("verify", ())):
+        pre_hooks.append(f"{PBX_COUNTS_TOOL} {counts_file(service)}")
+        paths.append(counts_file(service))
     return ServiceBackup(
         paths=paths,
         excludes=list(policy["excludes"]),

@@ -50,6 +50,7 @@ def drill_config(hostname: str, data: Mapping[str, Any]) -> str:
         sandbox_address=SANDBOX_ADDRESS,
         notify=Notify(**drill["notify"]),
         tsa_ca_file=TSA_CA_FILE if drill["tsa_certificates"] else None,
+        pbx_release=drill["pbx_release"],
     )
     return to_json(config)
 

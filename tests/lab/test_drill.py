@@ -13,11 +13,12 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from bimkit.model.telephony import sip_devices
 from dr.paths import CA_CERTIFICATE, DRILL_CONFIG, PASSWORD_FILE, REPOSITORY_FILE
 from dr.paths import DRILL_REPORTS_DIR as REPORTS_DIR
 from dr.paths import REPOSITORIES_DIR as DATA_DIR
 from tests.lab.conftest import DeployTotals, bimkit
-from tests.lab.test_backups import DR, dr, on
+from tests.lab.test_backups import DR, ESTATE, dr, on
 
 AS_DC1 = (
     f"RESTIC_REPOSITORY_FILE={REPOSITORY_FILE} RESTIC_PASSWORD_FILE={PASSWORD_FILE} "
@@ -74,6 +75,48 @@ def test_a_drill_restores_and_proves_the_dc_the_file_shares_and_the_logs(
     html = on(DR, f"cat {REPORTS_DIR}/latest.html")
     assert "Felaket Kurtarma Tatbikatı Raporu" in html and document["drill_id"] in html
     assert document["drill_id"] in on(DR, f"tail -n 1 {REPORTS_DIR}/history.jsonl")
+    nothing_left_on_dr1()
+
+
+def test_the_pbx_is_restored_in_a_debian_unstable_sandbox_and_loads_what_production_had(
+    first_deploy: DeployTotals,
+) -> None:
+    """pbx1's snapshot (with the counts its pre-hook recorded from the running Asterisk)
+    put back in a sandbox of pbx1's own release, Asterisk started from it."""
+    code, out, err = dr("backup", "--host", "pbx1")
+    assert code == 0, out + err
+    code, document, err = drill("--service", "pbx1")
+    assert code == 0, json.dumps(document, indent=1) + err
+    [result] = document["results"]
+    assert result["status"] == "OK" and result["procedure"] == "pbx"
+    checks = {check["name"]: check for check in result["checks"]}
+    assert set(checks) == {"isolation", "asterisk_starts", "endpoint_counts", "queue_counts"}
+    assert all(check["ok"] for check in checks.values()), checks
+    assert result["files_restored"] > 20, "pjsip.conf, the dialplan, voicemail, astdb"
+    nothing_left_on_dr1()
+
+
+def test_a_pbx_whose_files_differ_from_what_it_runs_fails_its_drill(
+    first_deploy: DeployTotals,
+) -> None:
+    """pjsip.conf cut short on disk, Asterisk not reloaded: production still runs every
+    endpoint, but the backup could not bring them back, and the drill says so."""
+    conf = "/etc/asterisk/pjsip.conf"
+    on("pbx1", f"cp -p {conf} /root/pjsip.conf.good && head -n 60 /root/pjsip.conf.good > {conf}")
+    try:
+        code, out, err = dr("backup", "--host", "pbx1")
+        assert code == 0, out + err
+        code, document, err = drill("--service", "pbx1")
+    finally:
+        on("pbx1", f"cp -p /root/pjsip.conf.good {conf} && rm /root/pjsip.conf.good")
+        dr("backup", "--host", "pbx1")  # the next drill restores a good snapshot
+    assert code == 1
+    [result] = document["results"]
+    checks = {check["name"]: check for check in result["checks"]}
+    assert result["status"] == "FAILED" and not checks["endpoint_counts"]["ok"]
+    endpoints = len(sip_devices(ESTATE))
+    assert f"production had {endpoints} " in checks["endpoint_counts"]["detail"], checks
+    assert checks["asterisk_starts"]["ok"] and checks["queue_counts"]["ok"]
     nothing_left_on_dr1()
 
 
@@ -157,10 +200,11 @@ def test_a_truncated_dc_backup_fails_with_sambas_own_error(first_deploy: DeployT
 def test_a_failed_drill_run_by_its_timer_unit_notifies_the_admins(
     first_deploy: DeployTotals,
 ) -> None:
-    """Only pbx1, which has no recovery procedure yet: a quick, certain failure."""
+    """Only pbx1, with a check bimkit has no procedure for: a quick, certain failure."""
     override = "/root/drill-pbx.json"
     on(DR, f"python3 -c \"import json; c = json.load(open('{DRILL_CONFIG}')); "
-       "c['services'] = {'pbx1': c['services']['pbx1']}; "
+       "pbx = c['services']['pbx1']['pbx']; pbx['verify'] = ['fax-works']; "
+       "c['services'] = {'pbx1': {'pbx': pbx}}; "
        f"json.dump(c, open('{override}', 'w'))\"")  # fmt: skip
     on(DR, f"systemctl set-environment BIMKIT_DRILL_CONFIG={override}")
     try:

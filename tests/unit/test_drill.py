@@ -11,7 +11,17 @@ import html5lib
 import pytest
 
 from dr.config import DrillConfig, from_data
-from dr.drill import active_directory, files, messages, plan, report, runner, sandbox
+from dr.drill import (
+    active_directory,
+    files,
+    in_sandbox,
+    messages,
+    pbx,
+    plan,
+    report,
+    runner,
+    sandbox,
+)
 from dr.sandbox import machine
 from roles.dr_drill.plan import SCHEDULE, drill_config, drill_units
 from tests.conftest import REPO, example_host_data
@@ -30,7 +40,8 @@ def test_every_protected_service_is_drilled_with_its_own_procedure() -> None:
     }
     assert chosen["dc1", "active-directory"].procedure == "active-directory"
     assert chosen["fs1", "file-shares"].procedure == "files"
-    assert chosen["pbx1", "pbx"].procedure is None, "no PBX role yet: no procedure"
+    assert chosen["pbx1", "pbx"].procedure == "pbx"
+    assert chosen["log1", "logs"].procedure == "files"
     assert chosen["dc1", "active-directory"].rto_seconds == 4 * 3600
     assert [t.service for t in plan.targets(CONFIG, ["fs1"])] == ["file-shares"]
 
@@ -80,7 +91,9 @@ def test_junit_cases_become_checks_and_a_check_without_a_test_fails(tmp_path: Pa
         '<failure message="AssertionError: no SRV record">...</failure></testcase>'
         "</testsuite></testsuites>"
     )
-    checks = active_directory.checks_from_junit(junit, ["ldap_bind", "dns_srv", "kerberos"])
+    checks = in_sandbox.checks_from_junit(
+        junit, ["ldap_bind", "dns_srv", "kerberos"], active_directory.SPECS
+    )
     assert [(c["name"], c["ok"]) for c in checks] == [
         ("ldap_bind", True),
         ("dns_srv", False),
@@ -88,16 +101,21 @@ def test_junit_cases_become_checks_and_a_check_without_a_test_fails(tmp_path: Pa
     ]
     assert "no SRV record" in checks[1]["detail"]
     assert "no test_kerberos in the drill checks (test_active_directory.py)" in checks[2]["detail"]
-    missing = active_directory.checks_from_junit(tmp_path / "none.xml", ["dbcheck"])
+    missing = in_sandbox.checks_from_junit(tmp_path / "none.xml", ["dbcheck"], "x.py")
     assert [(c["name"], c["ok"], c["detail"]) for c in missing] == [
         ("dbcheck", False, "the checks did not run")
     ]
 
 
 def test_each_policy_check_has_a_test_in_the_drill_specs() -> None:
-    specs = (REPO / "dr" / "drill" / "checks" / active_directory.SPECS).read_text()
-    for check in active_directory.spec_names(CONFIG.services["dc1"]["active-directory"].verify):
-        assert f"def test_{check}(" in specs
+    checks_dir = REPO / "dr" / "drill" / "checks"
+    isolation = (checks_dir / in_sandbox.ISOLATION_SPECS).read_text()
+    for host, service, procedure in (("dc1", "active-directory", active_directory),
+                                     ("pbx1", "pbx", pbx)):  # fmt: skip
+        specs = (checks_dir / procedure.SPECS).read_text() + isolation
+        names = in_sandbox.spec_names(procedure.ALWAYS, CONFIG.services[host][service].verify)
+        for check in names:
+            assert f"def test_{check}(" in specs, f"{procedure.SPECS}: no test_{check}"
 
 
 def drill_document(drill_id: str, rto: float, status: str = "OK") -> dict[str, Any]:
@@ -162,7 +180,8 @@ def rich_document() -> dict[str, Any]:
     document["results"].append({
         "host": "pbx1", "service": "pbx", "rpo_seconds": 86400, "rto_seconds": 7200,
         "checks": [], "status": "FAILED", **runner.error_of(
-            "no_procedure", checks="asterisk-starts", service="pbx"),
+            "step_failed", step="start_asterisk", sandbox="drill-pbx1",
+            detail="Unable to open specified master config file '/etc/asterisk/asterisk.conf'"),
     })  # fmt: skip
     document["timezone"] = "Europe/Istanbul"
     document["time"] = "2026-10-01T02:00:00+03:00"
@@ -192,11 +211,11 @@ def test_the_turkish_report_is_valid_html_with_no_english_left(tmp_path: Path) -
         for value in catalogue.values()
         if value not in messages.LABELS["tr"].values() and len(value) > 2
     ]  # fmt: skip
-    english += ["case(s) passed", "files checked", "no recovery procedure", "max "]
+    english += ["case(s) passed", "files checked", "failed in sandbox", "max "]
     assert [word for word in english if word in visible] == []
     assert "{" not in visible and "}" not in visible.replace("{}", "")
     assert "hiçbir" not in visible and "2400 tanesi denetlendi" in visible
-    assert "pbx hizmetinin asterisk-starts denetimleri için kurtarma yordamı henüz yok" in visible
+    assert "drill-pbx1 yalıtılmış ortamında Asterisk&#39;in başlatılması başarısız" in visible
     assert "Saat dilimi: Europe/Istanbul" in visible and "+03:00" in visible
 
 
@@ -243,13 +262,13 @@ def test_a_failed_samba_tool_is_reported_by_its_own_error_line() -> None:
         '    raise EOFError("Compressed file ended before the "\n'
         "EOFError: Compressed file ended before the end-of-stream marker was reached\n"
     )
-    assert active_directory.tool_error(output) == (
+    assert in_sandbox.tool_error(output) == (
         "EOFError: Compressed file ended before the end-of-stream marker was reached"
     )
-    assert active_directory.tool_error("ERROR(<class 'x'>): uncaught exception - boom\nmore") == (
+    assert in_sandbox.tool_error("ERROR(<class 'x'>): uncaught exception - boom\nmore") == (
         "ERROR(<class 'x'>): uncaught exception - boom"
     )
-    assert active_directory.tool_error("one\ntwo\nthree\nfour") == "two / three / four"
+    assert in_sandbox.tool_error("one\ntwo\nthree\nfour") == "two / three / four"
 
 
 def test_the_sandbox_may_read_the_restored_data_and_checks_but_write_only_its_run_folder() -> None:
@@ -257,9 +276,22 @@ def test_the_sandbox_may_read_the_restored_data_and_checks_but_write_only_its_ru
         Path("/var/lib/bimkit/drill"),
         "dc1",
         "192.0.2.10/24",
-        {"/w/run": active_directory.RUN_MOUNT},
-        read_only_binds={"/w/restore": active_directory.RESTORE_MOUNT, "/specs": "/drill/specs"},
+        {"/w/run": in_sandbox.RUN_MOUNT},
+        read_only_binds={"/w/restore": in_sandbox.RESTORE_MOUNT, "/lib": in_sandbox.LIB_MOUNT},
     )
     argv = machine.nspawn_argv(sandbox.spec_of(box, Path("/img")))
-    assert "--bind-ro=/w/restore:/restore" in argv and "--bind-ro=/specs:/drill/specs" in argv
+    assert "--bind-ro=/w/restore:/restore" in argv and "--bind-ro=/lib:/drill/lib" in argv
     assert [a for a in argv if a.startswith("--bind=")] == ["--bind=/w/run:/drill/run"]
+
+
+def test_the_pbx_is_put_back_as_it_was_and_drilled_in_its_own_release() -> None:
+    target = plan.targets(CONFIG, ["pbx1"])[0]
+    script = pbx.put_back(target.paths)
+    assert "cp -a /restore/etc/asterisk /etc/asterisk" in script
+    assert "cp -a /restore/var/lib/asterisk/astdb.sqlite3 /var/lib/asterisk/astdb.sqlite3" in script
+    assert script.endswith("chown -R root:asterisk /etc/asterisk")
+    recipe = pbx.recipe("http://deb.debian.org/debian", CONFIG.pbx_release)
+    assert (recipe.suite, CONFIG.pbx_release) == ("sid", "sid"), "pbx1 runs Debian unstable"
+    assert "asterisk.service" in recipe.masked_units, "the drill starts it from the snapshot"
+    assert {"asterisk", "asterisk-modules", "python3-testinfra"} <= set(recipe.apt_packages)
+    assert runner.sandbox_recipe(CONFIG, "files") is None

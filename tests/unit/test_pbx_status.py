@@ -7,12 +7,12 @@ from ipaddress import IPv4Address
 from bimkit.model.load import load_estate
 from bimkit.pbx_status import (
     STATUS_COMMAND,
-    queues,
     registered_contacts,
     registrations,
     sections,
     voicemail_counts,
 )
+from dr.asterisk import queues
 from tests.conftest import REPO
 
 # As Asterisk 22 prints them (colour codes included), from the lab's pbx1.
