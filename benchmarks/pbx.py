@@ -1,6 +1,8 @@
-"""PBX figures on the lab: a deploy of 2,000 extensions and 50 queues, first and converged.
+"""PBX figures on the lab: a deploy of 2,000 extensions and 50 queues, first and converged;
+100 concurrent calls through pbx1.
 
     sudo .venv/bin/python benchmarks/pbx.py [--people 2000] [--queues 50] [--runs 3]
+                                            [--calls 100] [--talk 10]
 
 Needs the lab up (`bimkit lab up`; pbx1 is deployed by the first run). Writes a
 copy of the estate data with `--people` more staff (each with an extension,
@@ -11,7 +13,12 @@ nothing. Prints the seconds, the endpoints Asterisk reports, and the median
 converged run against a bare pyinfra `true` on pbx1. Puts the estate's own
 configuration back at the end.
 
-Not measured yet: 100 concurrent calls through pbx1 with SIPp (issue 15).
+Then the calls: a SIPp "phone" at merkez places `--calls` calls, all at once
+(20 new calls a second, all up together), to a SIPp phone at zabita
+registered as its extension, which answers every one and echoes its audio
+(RTP both ways through Asterisk, G.711, `--talk` seconds a call). Prints how
+many calls were answered and hung up cleanly, how many failed, and the answer
+time (first INVITE to 200 OK, the digest challenge included) percentiles.
 """
 
 from __future__ import annotations
@@ -31,7 +38,15 @@ REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO))
 
+from bimkit.lab.state import LabPaths  # noqa: E402
+from bimkit.model.load import load_estate  # noqa: E402
+from bimkit.model.schema import Role  # noqa: E402
 from bimkit.sites import copy_estate_data  # noqa: E402
+from roles.pbx.plan import sip_password  # noqa: E402
+
+SCENARIOS = REPO / "tests" / "lab" / "sipp"
+CALLER, CALLER_HOST = 2100, "merkez-ws01"
+CALLEE, CALLEE_HOST = 3150, "zabita-ws01"
 
 
 def pyinfra(deploy: str, data: Path) -> tuple[float, str]:
@@ -69,11 +84,70 @@ def big_estate(folder: Path, people: int, queues: int) -> Path:
     return folder
 
 
+def on(host: str, command: str, check: bool = True) -> str:
+    result = subprocess.run([str(BIN / "bimkit"), "lab", "ssh", host, "--", command],
+                            capture_output=True, text=True, check=check)  # fmt: skip
+    return result.stdout.strip()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def concurrent_calls(calls: int, talk_seconds: int) -> None:
+    secret = (LabPaths.from_env().secrets / "pbx_secret").read_text().strip()
+    pbx = load_estate(REPO).hosts_with(Role.pbx)[0].address
+    for host in (CALLER_HOST, CALLEE_HOST):
+        on(host, "command -v sipp >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install "
+                 "-y -qq --no-install-recommends sip-tester >/dev/null")  # fmt: skip
+        for scenario in ("register.xml", "call.xml"):
+            on(host, f"mkdir -p /root/bench && cat > /root/bench/{scenario} <<'EOF'\n"
+                     f"{(SCENARIOS / scenario).read_text()}EOF")  # fmt: skip
+        on(host, "pkill -x sipp; rm -f /root/bench/*.csv /root/bench/*.log; true")
+    lasting = f"-nostdin -timeout {talk_seconds + 120}s"
+    common = f"{pbx} {lasting}"
+    on(CALLEE_HOST, f"cd /root/bench && sipp -sf register.xml {common} -s {CALLEE} -au {CALLEE} "
+                    f"-ap {sip_password(secret, CALLEE)} -p 5070 -m 1 >/dev/null")  # fmt: skip
+    # -aa answers the PBX's voicemail notifications (NOTIFY), which SIPp counts among
+    # its -m calls: room for them, and the phone is stopped at the end anyway.
+    on(CALLEE_HOST, f"cd /root/bench && sipp -sn uas -aa -rtp_echo -p 5070 -m {calls * 2} "
+                    f"{lasting} -bg >/dev/null 2>&1 || true")  # fmt: skip
+    started = time.monotonic()
+    # call.xml talks for two turns of -d: the whole call is `talk_seconds`.
+    on(CALLER_HOST, f"cd /root/bench && sipp -sf call.xml {common} -s {CALLEE} -au {CALLER} "
+                    f"-ap {sip_password(secret, CALLER)} -p 5080 -key caller {CALLER} "
+                    f"-m {calls} -l {calls} -r 20 -d {talk_seconds * 500} -trace_rtt "
+                    f"-rtt_freq 1 -trace_stat -fd 1 -stf stats.csv -trace_err >/dev/null 2>&1",
+       check=False)  # fmt: skip
+    elapsed = time.monotonic() - started
+    header, *rows = [line.split(";") for line in on(
+        CALLER_HOST, "cat /root/bench/stats.csv").splitlines()]  # fmt: skip
+    row = dict(zip(header, rows[-1], strict=False))
+    column = header.index("CurrentCall")
+    peak = max(int(values[column]) for values in rows if len(values) > column)
+    answered = [
+        float(line.split(";")[1])
+        for line in on(CALLER_HOST, "cat /root/bench/*_rtt.csv | grep -v '^Date'").splitlines()
+        if ";" in line
+    ]
+    on(CALLEE_HOST, "pkill -x sipp; true")
+    print(f"{calls} calls, {talk_seconds} s each, RTP both ways, at most {peak} at once, in "
+          f"{elapsed:.0f} s: {row['SuccessfulCall(C)']} completed, {row['FailedCall(C)']} "
+          f"failed")  # fmt: skip
+    if answered:
+        print(f"answer time (INVITE to 200 OK), ms: p50 {percentile(answered, 0.5):.0f}, "
+              f"p95 {percentile(answered, 0.95):.0f}, p99 {percentile(answered, 0.99):.0f}, "
+              f"max {max(answered):.0f} ({len(answered)} answered)")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=2000)
     parser.add_argument("--queues", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--talk", type=int, default=10, help="seconds each call talks")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bimkit-bench-pbx-") as scratch:
         data = big_estate(Path(scratch) / "estate", arguments.people, arguments.queues)
@@ -95,6 +169,7 @@ def main() -> int:
             print(f"Asterisk: {endpoints}")
         finally:
             pyinfra("deploys/pbx.py", REPO)
+    concurrent_calls(arguments.calls, arguments.talk)
     return 0
 
 

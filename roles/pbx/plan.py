@@ -26,6 +26,7 @@ PACKAGES = ("asterisk", "asterisk-modules", "asterisk-config", "nginx")
 MAIL_PACKAGES = ("msmtp-mta",)
 """/usr/sbin/sendmail for voicemail mail: hands each message to the relay, queues nothing."""
 MSMTP_CONF = "/etc/msmtprc"
+ASTERISK_LIMITS = "/etc/systemd/system/asterisk.service.d/bimkit-limits.conf"
 QUEUE_LOG = "/var/log/asterisk/queue_log"
 QUEUE_LOG_FORWARD = "/etc/rsyslog.d/40-bimkit-asterisk-queue.conf"
 PROVISIONING_DIR = "/srv/provisioning"
@@ -245,6 +246,11 @@ def plan_pbx(
                            private=private, then=(f"asterisk -rx '{RELOADS[name]}'",))  # fmt: skip
 
     wanted: list[State] = [
+        ManagedFile(
+            ASTERISK_LIMITS,
+            render("pbx/asterisk-limits.conf.j2"),
+            then=("systemctl daemon-reload", "systemctl restart asterisk"),
+        ),
         # First: which modules load (a restart), then each module's own file (a reload).
         ManagedFile(
             f"{CONFIG_DIR}/modules.conf",

@@ -6,6 +6,7 @@ from typing import Any
 
 from roles.managed import Absent
 from roles.pbx.plan import (
+    ASTERISK_LIMITS,
     HANDOVER_FILE,
     MSMTP_CONF,
     archive_commands,
@@ -161,3 +162,11 @@ def test_voicemail_is_mailed_through_the_relay_the_data_names() -> None:
     without = {**PBX, "mail_relay": None}
     assert "msmtp-mta" not in packages(without) and mail(without) == []
     assert "mailcmd" not in voicemail_conf(without, SECRET)
+
+
+def test_asterisk_may_hold_the_files_a_hundred_concurrent_calls_need() -> None:
+    """Found by benchmarks/pbx.py: under the default limit of 1,024 the 100th call failed."""
+    [limits] = [s for s in plan_pbx(PBX, SECRET, None).wanted
+                if getattr(s, "path", "") == ASTERISK_LIMITS]  # fmt: skip
+    assert "[Service]\nLimitNOFILE=16384\n" in limits.content
+    assert limits.then == ("systemctl daemon-reload", "systemctl restart asterisk")
