@@ -44,7 +44,8 @@ from bimkit.model.schema import Role  # noqa: E402
 from bimkit.sites import copy_estate_data  # noqa: E402
 from roles.pbx.plan import sip_password  # noqa: E402
 
-SCENARIOS = REPO / "tests" / "lab" / "sipp"
+SCENARIOS = {"register.xml": REPO / "tests/lab/sipp/register.xml",
+             "call.xml": REPO / "dr/drill/checks/call.xml"}  # fmt: skip
 CALLER, CALLER_HOST = 2100, "merkez-ws01"
 CALLEE, CALLEE_HOST = 3150, "zabita-ws01"
 
@@ -101,9 +102,9 @@ def concurrent_calls(calls: int, talk_seconds: int) -> None:
     for host in (CALLER_HOST, CALLEE_HOST):
         on(host, "command -v sipp >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install "
                  "-y -qq --no-install-recommends sip-tester >/dev/null")  # fmt: skip
-        for scenario in ("register.xml", "call.xml"):
+        for scenario, path in SCENARIOS.items():
             on(host, f"mkdir -p /root/bench && cat > /root/bench/{scenario} <<'EOF'\n"
-                     f"{(SCENARIOS / scenario).read_text()}EOF")  # fmt: skip
+                     f"{path.read_text()}EOF")  # fmt: skip
         on(host, "pkill -x sipp; rm -f /root/bench/*.csv /root/bench/*.log; true")
     lasting = f"-nostdin -timeout {talk_seconds + 120}s"
     common = f"{pbx} {lasting}"

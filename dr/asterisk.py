@@ -88,6 +88,18 @@ def voicemail_boxes(text: str) -> int:
     return int(match[1]) if match else 0
 
 
+def mailboxes(text: str) -> list[int]:
+    """`voicemail show users`: the boxes of context `default`, in order."""
+    return [int(m[1]) for m in re.finditer(r"^default\s+(\d+)\s", plain(text), re.M)]
+
+
+def sip_accounts(pjsip_conf: str) -> dict[int, str]:
+    """extension -> SIP password, from the auth sections of a pjsip.conf roles/pbx wrote."""
+    found = re.finditer(r"^\[(\d+)\]\ntype=auth\n(?:[^\[\n][^\n]*\n)*?password=(\S+)$",
+                        pjsip_conf, re.M)  # fmt: skip
+    return {int(m[1]): m[2] for m in found}
+
+
 @dataclass(frozen=True)
 class Loaded:
     """What one Asterisk had loaded."""

@@ -106,6 +106,10 @@ CHECKS: Mapping[str, Mapping[str, str]] = {
         "tr": "Dahili ve sesli mesaj kutusu sayıları (yedek anındakiyle aynı)",
         "en": "Extensions and voicemail boxes (as at backup time)",
     },
+    "voicemail_call": {
+        "tr": "Yalıtılmış ortamda bir SIP araması sesli mesaja düşüp kayıt bırakıyor",
+        "en": "A SIP call in the sandbox reaches voicemail and leaves a recording",
+    },
     "queue_counts": {
         "tr": "Çağrı merkezi kuyrukları ve temsilcileri (yedek anındakiyle aynı)",
         "en": "Call-centre queues and agents (as at backup time)",

@@ -5,7 +5,8 @@ drill boots a sandbox of the PBX's own release with Asterisk installed and
 not started. The snapshot's files go back where they were on the PBX, owned
 by this machine's `asterisk` user (numeric ids differ between machines), and
 Asterisk starts from them; then the checks in dr/drill/checks/test_pbx.py
-compare what it loaded with what production had loaded at backup time.
+compare what it loaded with what production had loaded at backup time, and
+a SIP call (SIPp) inside the sandbox must leave a voicemail recording.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from dr.sandbox.image import ImageRecipe, for_release
 from dr.sandbox.machine import MachineSpec
 
 SPECS = "test_pbx.py"
-ALWAYS = ("isolation",)
+ALWAYS = ("isolation", "voicemail_call")
 PACKAGES = (
     "asterisk",
     "asterisk-modules",
     "asterisk-config",
     "asterisk-core-sounds-en",
+    "sip-tester",
     "python3-pytest",
     "python3-testinfra",
 )

@@ -34,7 +34,9 @@ def _files() -> list[Path]:
     return sorted(
         path
         for path in PACKAGE_ROOT.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".j2")
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and path.suffix in (".py", ".j2", ".xml")
     )
 
 

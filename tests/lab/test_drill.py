@@ -43,20 +43,24 @@ def nothing_left_on_dr1() -> None:
     assert on(DR, "grep /var/lib/bimkit/drill /proc/mounts || true") == ""
 
 
-def test_a_drill_restores_and_proves_the_dc_the_file_shares_and_the_logs(
+def test_a_drill_of_every_service_restores_and_proves_each_one(
     first_deploy: DeployTotals,
 ) -> None:
+    """`bimkit dr drill` with no --service: the DC, the file shares, the logs and the PBX
+    (put back in a Debian unstable sandbox, with the counts its pre-hook recorded)."""
     on(
         "fs1",
         "mkdir -p /srv/shares/ruhsat && echo 'Yapı ruhsatı 2026/114' > /srv/shares/ruhsat/114.txt",
     )
     seeded = int(on("fs1", "find /srv/shares -type f | wc -l"))
     assert seeded >= 2000, "the lab seeds fs1 with the departments' documents"
-    code, out, err = dr("backup", "--host", "dc1", "--host", "fs1", "--host", "log1")
+    code, out, err = dr("backup", "--host", "dc1", "--host", "fs1", "--host", "log1",
+                        "--host", "pbx1")  # fmt: skip
     assert code == 0, out + err
-    code, document, err = drill("--service", "dc1", "--service", "fs1", "--service", "log1")
+    code, document, err = drill()
     results = by_service(document)
     assert code == 0, json.dumps(document, indent=1) + err
+    assert set(results) == {"active-directory", "file-shares", "logs", "pbx"}
     ad = results["active-directory"]
     assert ad["status"] == "OK"
     assert {c["name"] for c in ad["checks"]} == {
@@ -72,27 +76,16 @@ def test_a_drill_restores_and_proves_the_dc_the_file_shares_and_the_logs(
     assert logs["status"] == "OK" and logs["verification"]["checked"] >= 600, logs
     seals = next(check for check in logs["checks"] if check["name"] == "log_seals")
     assert seals["ok"] and seals["args"]["days"] >= 60 and seals["args"]["failed"] == 0, seals
+    pbx = results["pbx"]
+    assert pbx["status"] == "OK" and pbx["procedure"] == "pbx"
+    assert {check["name"] for check in pbx["checks"]} == {
+        "isolation", "voicemail_call", "asterisk_starts", "endpoint_counts", "queue_counts",
+    }  # fmt: skip
+    assert all(check["ok"] for check in pbx["checks"]), pbx["checks"]
+    assert pbx["files_restored"] > 20, "pjsip.conf, the dialplan, voicemail, astdb"
     html = on(DR, f"cat {REPORTS_DIR}/latest.html")
     assert "Felaket Kurtarma Tatbikatı Raporu" in html and document["drill_id"] in html
     assert document["drill_id"] in on(DR, f"tail -n 1 {REPORTS_DIR}/history.jsonl")
-    nothing_left_on_dr1()
-
-
-def test_the_pbx_is_restored_in_a_debian_unstable_sandbox_and_loads_what_production_had(
-    first_deploy: DeployTotals,
-) -> None:
-    """pbx1's snapshot (with the counts its pre-hook recorded from the running Asterisk)
-    put back in a sandbox of pbx1's own release, Asterisk started from it."""
-    code, out, err = dr("backup", "--host", "pbx1")
-    assert code == 0, out + err
-    code, document, err = drill("--service", "pbx1")
-    assert code == 0, json.dumps(document, indent=1) + err
-    [result] = document["results"]
-    assert result["status"] == "OK" and result["procedure"] == "pbx"
-    checks = {check["name"]: check for check in result["checks"]}
-    assert set(checks) == {"isolation", "asterisk_starts", "endpoint_counts", "queue_counts"}
-    assert all(check["ok"] for check in checks.values()), checks
-    assert result["files_restored"] > 20, "pjsip.conf, the dialplan, voicemail, astdb"
     nothing_left_on_dr1()
 
 

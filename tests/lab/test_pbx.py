@@ -23,7 +23,8 @@ from tests.lab.conftest import BIN, DeployTotals, bimkit, lab_secret_values, run
 from tests.lab.test_backups import ESTATE, on
 
 PBX = str(ESTATE.hosts["pbx1"].address)
-SCENARIOS = Path(__file__).with_name("sipp")
+SCENARIOS = [*Path(__file__).with_name("sipp").glob("*.xml"), REPO / "dr/drill/checks/call.xml"]
+"""SIPp scenarios; the drill's sandbox places the same call as the phones do."""
 CALLER, CALLER_HOST = 2100, "merkez-ws01"  # Şükrü Çağlayan
 CALLEE, CALLEE_HOST = 3150, "zabita-ws01"  # the Zabıta entrance-desk phone: no outside line
 AGENT, AGENT_HOST = 1531, "merkez-ws02"  # Rojda Baran, a Beyaz Masa agent
@@ -43,7 +44,7 @@ def phones(first_deploy: DeployTotals, lab: LabPaths) -> Iterator[None]:
         install = "apt-get install -y -qq --no-install-recommends sip-tester curl tcpdump"
         on(host, "command -v sipp curl tcpdump >/dev/null || "
                  f"DEBIAN_FRONTEND=noninteractive {install} >/dev/null")  # fmt: skip
-        for scenario in SCENARIOS.glob("*.xml"):
+        for scenario in SCENARIOS:
             on(host, f"mkdir -p /root/sipp && cat > /root/sipp/{scenario.name} <<'EOF'\n"
                      f"{scenario.read_text()}EOF")  # fmt: skip
     yield

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from dr.asterisk import Loaded, endpoint_count, from_json, loaded, voicemail_boxes
+from dr.asterisk import (
+    Loaded,
+    endpoint_count,
+    from_json,
+    loaded,
+    mailboxes,
+    sip_accounts,
+    voicemail_boxes,
+)
+from roles.pbx.plan import pjsip_conf, sip_password
+from tests.conftest import example_host_data
 
 # From the lab's pbx1 (Asterisk 22.10, Debian unstable), colour codes included.
 ANSWERS = {
@@ -43,3 +53,11 @@ def test_what_asterisk_loaded_is_read_from_its_own_answers() -> None:
 def test_an_asterisk_with_nothing_loaded_counts_zero() -> None:
     assert endpoint_count("No objects found.\n") == 0
     assert voicemail_boxes("There are no voicemail users currently defined.\n") == 0
+
+
+def test_the_drill_finds_a_box_to_call_and_an_account_to_call_from() -> None:
+    assert mailboxes(ANSWERS["voicemail show users"]) == [1530]
+    conf = pjsip_conf(example_host_data()["pbx1"]["pbx"], "a secret", None)
+    accounts = sip_accounts(conf)
+    assert accounts[2100] == sip_password("a secret", 2100)
+    assert len(accounts) == len(example_host_data()["pbx1"]["pbx"]["devices"])
