@@ -114,6 +114,20 @@ def srv_records(host: str, site: str, answers: Mapping[str, bool]) -> Verdict:
     return Verdict(host, check, True, f"{len(SRV_RECORDS)} records resolve")
 
 
+def site_locator(host: str, site: str, named: Sequence[str], expected: Sequence[str]) -> Verdict:
+    """`_ldap._tcp.<site>._sites` from a host of `site` names exactly the DCs that should
+    answer there: the site's own, or those covering it (`bimkit.ad_sites`)."""
+    check = f"site DCs from {site}"
+    record = f"_ldap._tcp.{site}._sites"
+    if not named:
+        return Verdict(host, check, False, f"no {record} record: clients there take any DC")
+    wanted = {name.lower() for name in expected}
+    if set(named) != wanted:
+        return Verdict(host, check, False, f"{record} names {', '.join(sorted(named))}, "
+                       f"expected {', '.join(sorted(wanted))}")  # fmt: skip
+    return Verdict(host, check, True, f"{record} names {', '.join(sorted(named))}")
+
+
 def unreachable(host: str, check: str, error: str) -> Verdict:
     return Verdict(host, check, False, f"could not ask the host: {error}")
 

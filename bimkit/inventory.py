@@ -12,6 +12,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from bimkit.ad_sites import desired_topology, topology_state
 from bimkit.directory import desired_directory, directory_state
 from bimkit.hostkeys import known_hosts_path, recorded_keys
 from bimkit.lab.state import LabPaths, lab_enabled
@@ -81,6 +82,9 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         data["primary_dc_address"] = str(estate.primary_dc.address)
         data["ntp_clients"] = str(config.supernet)
         data["dhcp"] = dhcp_data(estate)
+        # Every DC: the sites, links and where each DC stands (the primary applies them;
+        # each DC checks the records of its own site and those it covers).
+        data["ad_sites"] = topology_state(desired_topology(estate))
     if host.has(Role.primary_dc):
         # The primary applies these; the other DCs get them by replication.
         data["directory"] = directory_state(desired_directory(estate))

@@ -9,11 +9,18 @@ import typer
 from rich.table import Table
 
 from bimkit import dc_health
+from bimkit.ad_sites import desired_topology
 from bimkit.cli.output import DataOption, console, load
 from bimkit.inventory import estate_inventory, site_group
 from bimkit.model.estate import Estate
 from bimkit.remote import connected
-from roles.domain_controller.facts import DatabaseCheck, FsmoRoles, ReplicationStatus, SrvRecords
+from roles.domain_controller.facts import (
+    DatabaseCheck,
+    FsmoRoles,
+    ReplicationStatus,
+    SiteRecords,
+    SrvRecords,
+)
 
 app = typer.Typer(help="Domain controllers.", no_args_is_help=True)
 
@@ -41,6 +48,10 @@ def domain_health(estate: Estate) -> list[dc_health.Verdict]:
         databases = session.facts(DatabaseCheck) if dc_names else {}
         roles = session.facts(FsmoRoles) if dc_names else {}
         answers = session.facts(SrvRecords, realm=estate.config.realm)
+        topology = desired_topology(estate)
+        # Each asker's resolvers, as its site's clients ask them (the DCs' answers too).
+        located = session.facts(SiteRecords, realm=estate.config.realm,
+                                sites=sorted(estate.sites), server="")  # fmt: skip
         for name, _ in dcs:
             if name in session.unreachable:
                 verdicts.append(dc_health.unreachable(name, "dc", session.unreachable[name]))
@@ -55,7 +66,12 @@ def domain_health(estate: Estate) -> list[dc_health.Verdict]:
                 check = f"dns-srv from {site}"
                 verdicts.append(dc_health.unreachable(name, check, session.unreachable[name]))
             else:
-                verdicts.append(dc_health.srv_records(name, site, answers[name]))
+                expected = [dc for dc, at in topology.servers.items() if at == site]
+                verdicts += [
+                    dc_health.srv_records(name, site, answers[name]),
+                    dc_health.site_locator(name, site, located[name].get(site, []),
+                                           expected or topology.coverage.get(site, ())),
+                ]  # fmt: skip
     return verdicts
 
 

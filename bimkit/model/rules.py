@@ -197,6 +197,16 @@ def check_sites(
             problems.append(
                 Problem(ESTATE_FILE, key, f"site `{name}` does not exist (no sites/{name}.yaml)")
             )
+    for index, link in enumerate(config.site_links):
+        for position, name in enumerate(link.sites):
+            if name not in site_names:
+                problems.append(Problem(
+                    ESTATE_FILE, f"site_links[{index}].sites[{position}]",
+                    f"site `{name}` does not exist (no sites/{name}.yaml)",
+                ))  # fmt: skip
+        if len(set(link.sites)) < 2:
+            problems.append(Problem(ESTATE_FILE, f"site_links[{index}].sites",
+                                    "a site link joins at least two different sites"))  # fmt: skip
     if config.dr_site == config.central_site:
         problems.append(
             Problem(

@@ -395,6 +395,13 @@ class MailRelay(Strict):
     starttls: bool = Field(True, description="insist on STARTTLS (false only on a trusted LAN)")
 
 
+class SiteLink(Strict):
+    """An Active Directory site link: the sites it joins and what crossing it costs."""
+
+    sites: list[Name] = Field(min_length=2, description="the sites the link joins")
+    cost: int = Field(100, ge=1, le=32767, description="lower is preferred (AD's default: 100)")
+
+
 class Telephony(Strict):
     """The IP PBX (Asterisk on the `pbx` host): trunk, emergency numbers, queues, voicemail."""
 
@@ -460,6 +467,10 @@ class EstateConfig(Strict):
     )
     central_site: Name = Field(description="the site of the primary services")
     dr_site: Name = Field(description="the disaster-recovery centre")
+    site_links: list[SiteLink] = Field(
+        default_factory=list,
+        description="Active Directory site links (default: every site to the central site)",
+    )
     dr_repository: Literal["rest-server", "s3"] = Field(
         "rest-server", description="backup storage at the DR site: restic rest-server or S3"
     )

@@ -10,7 +10,7 @@ from typing import Any
 from pyinfra.api.facts import FactBase
 
 from bimkit.dc_health import SRV_RECORDS, fsmo_owners
-from roles.domain_controller.plan import SAM_LDB, SMB_CONF
+from roles.domain_controller.plan import SAM_LDB, SMB_CONF, site_records, site_records_command
 
 DIRECTORY_HELPER_SOURCE = Path(__file__).resolve().parent / "files" / "bimkit_directory.py"
 
@@ -132,3 +132,38 @@ class SrvRecords(FactBase[dict[str, bool]]):
 
     def process(self, output: list[str]) -> dict[str, bool]:
         return {record: answer == "yes" for record, answer in (line.split() for line in output)}
+
+
+AD_SITES_SOURCE = Path(__file__).resolve().parent / "files" / "bimkit_ad_sites.py"
+
+
+class AdSitesState(FactBase[dict[str, Any] | None]):
+    """The AD topology on the primary DC (`bimkit-ad-sites state`); None before provisioning.
+
+    {"sites": {"merkez": ["10.21.16.0/20"]}, "links": {"merkez-zabita": {"sites": [...],
+     "cost": 100}}, "servers": {"DC1": "merkez"}}
+    """
+
+    def command(self) -> str:
+        source = AD_SITES_SOURCE.read_text()
+        return (
+            f"test -e {SAM_LDB} || {{ echo null; exit 0; }}; python3 -c {shlex.quote(source)} state"
+        )
+
+    def process(self, output: list[str]) -> dict[str, Any] | None:
+        state: dict[str, Any] | None = json.loads("\n".join(output))
+        return state
+
+
+class SiteRecords(FactBase[dict[str, list[str]]]):
+    """site -> the DCs its `_ldap._tcp.<site>._sites` records name, as `server` answers
+    (default: this DC's own DNS; "" for the host's resolvers).
+
+    {"merkez": ["dc1"], "zabita": ["dc1"]}
+    """
+
+    def command(self, realm: str, sites: list[str], server: str = "127.0.0.1") -> str:
+        return site_records_command(realm, sites, server)
+
+    def process(self, output: list[str]) -> dict[str, list[str]]:
+        return site_records(output)

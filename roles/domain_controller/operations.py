@@ -13,6 +13,13 @@ from pyinfra.api.operation import operation
 from pyinfra.context import host
 from pyinfra.facts.files import FindInFile
 
+from bimkit.ad_sites import (
+    Topology,
+    plan_sites,
+    topology_from_state,
+    unknown_topology,
+)
+from bimkit.ad_sites import actions_json as site_actions_json
 from bimkit.directory import (
     Action,
     Directory,
@@ -22,8 +29,9 @@ from bimkit.directory import (
     empty_directory,
     plan_directory,
 )
-from roles.domain_controller.facts import DomainState, ServedRealm
+from roles.domain_controller.facts import AdSitesState, DomainState, ServedRealm, SiteRecords
 from roles.domain_controller.plan import (
+    AD_SITES_HELPER,
     DIRECTORY_HELPER,
     FORWARDER_PATTERN,
     SMB_CONF,
@@ -32,6 +40,7 @@ from roles.domain_controller.plan import (
     password_settings_command,
     password_settings_options,
     realm_mismatch_command,
+    register_site_records_command,
     shown_password_settings,
     zone_create_command,
 )
@@ -39,6 +48,7 @@ from roles.domain_controller.plan import (
 logger = logging.getLogger("pyinfra")
 
 ACTIONS_FILE = "/var/lib/bimkit/directory-actions.json"
+SITE_ACTIONS_FILE = "/var/lib/bimkit/ad-sites-actions.json"
 
 
 _domain_states: dict[Any, dict[str, Any] | None] = {}
@@ -170,3 +180,43 @@ def realm_matches(realm: str) -> Generator[Any, None, None]:
         host.noop(f"Samba AD serves {realm}" if served else "no domain here yet")
         return
     yield realm_mismatch_command(host.name, served, realm)
+
+
+@operation()
+def ad_sites(desired: Topology) -> Generator[Any, None, None]:
+    """Sites, subnets, site links and DC placement as `bimkit.ad_sites` plans them.
+
+    + desired: the estate's topology (`desired_topology`)
+
+    Runs on the primary DC; the others get the changes by replication. Each action
+    is logged, so `--dry` lists what would change.
+    """
+    state = host.get_fact(AdSitesState)
+    current = topology_from_state(state) if state else unknown_topology(desired)
+    actions = plan_sites(desired, current)
+    if not actions:
+        host.noop("AD sites, subnets, site links and DC placement match the estate")
+        return
+    for action in actions:
+        logger.info(f"{host.print_prefix}AD sites: {action.step} {action.target} {action.details}")
+    yield StringCommand("install", "-d", "-m", "700", "/var/lib/bimkit")
+    yield FileUploadCommand(StringIO(site_actions_json(actions)), SITE_ACTIONS_FILE)
+    yield StringCommand(AD_SITES_HELPER, "apply", SITE_ACTIONS_FILE)
+
+
+@operation()
+def site_records(realm: str, hostname: str, sites: list[str]) -> Generator[Any, None, None]:
+    """This DC answers `_ldap._tcp.<site>._sites` for its own site and the sites it covers,
+    so clients find the nearest DC first.
+
+    + realm: the AD realm
+    + hostname: this DC's host name
+    + sites: its own site, then the sites it covers (`bimkit.ad_sites.answers_for`)
+    """
+    found = host.get_fact(SiteRecords, realm=realm, sites=sites)
+    missing = [site for site in sites if hostname.lower() not in found.get(site, [])]
+    if not missing:
+        host.noop(f"{hostname} answers for {', '.join(sites)}")
+        return
+    logger.info(f"{host.print_prefix}site records missing for: {', '.join(missing)}")
+    yield register_site_records_command(realm, hostname, sites)

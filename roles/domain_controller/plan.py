@@ -24,6 +24,8 @@ PASSWORD_FILE = "/etc/bimkit/ad_admin_password"
 HELPER = "/usr/local/sbin/bimkit-samba-tool"
 """Runs samba-tool with a password from a file, never in argv (files/domain_controller)."""
 DIRECTORY_HELPER = "/usr/local/sbin/bimkit-directory"
+AD_SITES_HELPER = "/usr/local/sbin/bimkit-ad-sites"
+"""Reads and applies AD sites, subnets, site links and DC placement on the primary DC."""
 """Reads and applies directory changes on the primary DC (files/domain_controller)."""
 AD_BACKUP_HOOK = "/usr/local/sbin/bimkit-ad-backup"
 """Pre-hook of the `active-directory` backup: samba-tool domain backup plus a manifest."""
@@ -66,6 +68,7 @@ def provision_command(data: Mapping[str, Any]) -> str:
         "--server-role=dc",
         "--dns-backend=SAMBA_INTERNAL",
         f"--host-ip={data['address']}",
+        f"--site={data['site']}",  # the AD site of the DC's building (bimkit.ad_sites)
         "--use-rfc2307",
     ]
     argv += forwarder_options(data)
@@ -105,6 +108,7 @@ def join_command(data: Mapping[str, Any]) -> str:
         "-U",
         "Administrator",
         f"--server={data['primary_dc_address']}",
+        f"--site={data['site']}",  # the AD site of the DC's building (bimkit.ad_sites)
         "--dns-backend=SAMBA_INTERNAL",
     ]
     argv += forwarder_options(data)
@@ -307,3 +311,43 @@ def idmap_import_commands(data: Mapping[str, Any]) -> list[str]:
         f"{SYSVOL_SYNC} {data['primary_dc_address']}",
         "samba-tool ntacl sysvolreset",
     ]
+
+
+def site_records_command(realm: str, sites: list[str], server: str = "127.0.0.1") -> str:
+    """Each site's `_ldap._tcp.<site>._sites` records as `server` answers them (a DC asks
+    itself; "" asks the host's own resolvers, as its clients do), a block per site."""
+    return "; ".join(
+        f"echo {shlex.quote('== ' + site)}; "
+        f"host -t SRV {shlex.quote(f'_ldap._tcp.{site}._sites.{realm}')} {server} || true"
+        for site in sites
+    )
+
+
+def site_records(output: list[str]) -> dict[str, list[str]]:
+    """site -> the DCs (host names, lower case) its records name."""
+    found: dict[str, list[str]] = {}
+    site = ""
+    for line in output:
+        if line.startswith("== "):
+            site = line[3:].strip()
+            found[site] = []
+        elif " has SRV record " in line and site:
+            found[site].append(line.split()[-1].rstrip(".").split(".")[0].lower())
+    return found
+
+
+def register_site_records_command(realm: str, hostname: str, sites: list[str]) -> str:
+    """samba_dnsupdate registers this DC's records for its site and the sites it covers
+    (Samba's automatic site coverage); then each must name it, or the step fails naming
+    the site."""
+
+    def check(site: str) -> str:
+        record = f"_ldap._tcp.{site}._sites.{realm}"
+        missing = f"{hostname}: no {record} record names it after samba_dnsupdate"
+        return (
+            f"{{ host -t SRV {shlex.quote(record)} 127.0.0.1 | grep -qi "
+            f"{shlex.quote(f' {hostname}.')} || {{ echo {shlex.quote(missing)}; false; }}; }}"
+        )
+
+    checks = " && ".join(check(site) for site in sites)
+    return f"samba_dnsupdate && {checks}"

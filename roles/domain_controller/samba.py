@@ -15,11 +15,13 @@ from pyinfra.api.deploy import deploy
 from pyinfra.context import host
 from pyinfra.operations import apt, server
 
+from bimkit.ad_sites import answers_for, topology_from_state
 from bimkit.directory import directory_from_state
 from roles.domain_controller import operations
 from roles.domain_controller.facts import SambaProvisioned
 from roles.domain_controller.plan import (
     AD_BACKUP_HOOK,
+    AD_SITES_HELPER,
     CHRONY_DC_CONF,
     DC_CHECK,
     DIRECTORY_HELPER,
@@ -100,7 +102,7 @@ def apply() -> None:
         wanted=[
             *(
                 ManagedFile(helper, Path(source_of(helper)).read_text(), mode="755")
-                for helper in (HELPER, DC_CHECK, DIRECTORY_HELPER, AD_BACKUP_HOOK)
+                for helper in (HELPER, DC_CHECK, DIRECTORY_HELPER, AD_SITES_HELPER, AD_BACKUP_HOOK)
             ),
             ManagedDirectory(posixpath.dirname(PASSWORD_FILE), mode="700"),
             ManagedFile(PASSWORD_FILE, secret_value("ad_admin_password") + "\n", mode="600",
@@ -130,6 +132,13 @@ def apply() -> None:
             desired=directory_from_state(data["directory"]),
             realm=data["realm"],
         )
+    topology = topology_from_state(data["ad_sites"])
+    if data["dc_role"] == "primary":
+        # Before any join: a DC joins straight into its own site.
+        operations.ad_sites(
+            name="AD sites, subnets and site links from the estate; each DC in its site",
+            desired=topology,
+        )
     # pyinfra orders operations per host and merges the hosts' sequences. An
     # operation every DC shares puts the primary's start before any join.
     server.shell(
@@ -141,6 +150,13 @@ def apply() -> None:
         server.shell(name=f"Join realm {realm} as an additional DC", commands=[join_command(data)])
     if data["dc_role"] == "additional":
         converge(name="samba-ad-dc running (additional)", wanted=[Service("samba-ad-dc.service")])
+    answered = answers_for(topology, host.name)
+    operations.site_records(
+        name=f"DC locator records of {', '.join(answered)} (_ldap._tcp.<site>._sites)",
+        realm=data["realm"],
+        hostname=host.name,
+        sites=answered,
+    )
     operations.dns_forwarders(
         name=f"DNS forwarders from estate.yaml ({SMB_CONF})", line=dns_forwarder_line(data)
     )

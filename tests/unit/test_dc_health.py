@@ -104,3 +104,11 @@ def test_password_settings_as_stored_match_the_estate_policy() -> None:
     assert password_settings_options(hosts["dc1"]["account_policy"], shown) == []
     never = shown_password_settings({**stored, "maxPwdAge": -0x8000000000000000})
     assert never["Maximum password age (days)"] == "0"
+
+
+def test_a_site_whose_records_name_no_dc_or_the_wrong_one_is_unhealthy() -> None:
+    assert dc_health.site_locator("zabita-ws01", "zabita", ["dc1"], ["DC1"]).ok
+    empty = dc_health.site_locator("zabita-ws01", "zabita", [], ["DC1"])
+    assert not empty.ok and "no _ldap._tcp.zabita._sites record" in empty.detail
+    wrong = dc_health.site_locator("zabita-ws01", "zabita", ["dc2"], ["DC1"])
+    assert not wrong.ok and wrong.detail == "_ldap._tcp.zabita._sites names dc2, expected dc1"
