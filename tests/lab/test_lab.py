@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from bimkit.ad_sites import desired_topology
 from bimkit.lab.guard import ROUTE_PROTO, RULE_PREF, TABLE
 from bimkit.lab.lab import status
 from bimkit.lab.plan import BRIDGE_PREFIX, NETNS_PREFIX, VETH_PREFIX
@@ -222,6 +223,27 @@ def test_dc_health_is_green_after_the_deploy(first_deploy: DeployTotals) -> None
     assert {check for _, check in checks if check.startswith("dns-srv from ")} == {
         f"dns-srv from {site}" for site in ESTATE.sites
     }
+    assert {check for _, check in checks if check.startswith("site DCs from ")} == {
+        f"site DCs from {site}" for site in ESTATE.sites
+    }
+
+
+def test_every_site_is_an_ad_site_and_its_clients_find_the_nearest_dc_first(
+    first_deploy: DeployTotals,
+) -> None:
+    """Read on dc2, the configuration as replicated from dc1; asked from a zabita workstation,
+    whose site has no DC: its records name dc1, at the central site it is linked to."""
+    desired = desired_topology(ESTATE)
+    state = json.loads(on("dc2", "/usr/local/sbin/bimkit-ad-sites state"))
+    assert {site: state["sites"][site] for site in desired.sites} == {
+        site: list(subnets) for site, subnets in desired.sites.items()
+    }
+    assert {dc: state["servers"][dc] for dc in desired.servers} == {"DC1": "merkez", "DC2": "fkm"}
+    assert state["links"]["merkez-zabita"] == {"sites": ["merkez", "zabita"], "cost": 100}
+    realm = ESTATE.config.realm
+    for site, dc in (("zabita", "dc1"), ("fkm", "dc2"), ("merkez", "dc1")):
+        answer = on("zabita-ws01", f"host -t SRV _ldap._tcp.{site}._sites.{realm}")
+        assert answer.endswith(f" {dc}.{realm}."), answer
 
 
 def test_dc_health_names_a_dc_whose_samba_is_down(first_deploy: DeployTotals) -> None:
