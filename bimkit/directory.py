@@ -28,6 +28,13 @@ GROUPS_OU = "Gruplar"
 """OU of the security groups that are not departments."""
 LEAVERS_OU = "Ayrilanlar"
 """OU of disabled accounts of people no longer in the data."""
+COMPUTERS_OU = "Bilgisayarlar"
+"""Parent OU of the sites' OUs, where each workstation's computer account lives."""
+
+
+def computer_ou(realm: str, site: str) -> str:
+    """The OU a workstation at `site` joins into."""
+    return f"OU={site},OU={COMPUTERS_OU},{base_dn(realm)}"
 
 
 def base_dn(realm: str) -> str:
@@ -88,6 +95,8 @@ def desired_directory(estate: Estate) -> Directory:
 
     ous = [f"OU={UNITS_OU},{base}", f"OU={GROUPS_OU},{base}", f"OU={LEAVERS_OU},{base}"]
     ous += sorted((department_ou(d) for d in estate.departments), key=lambda dn: dn.count(","))
+    ous += [f"OU={COMPUTERS_OU},{base}"]
+    ous += [computer_ou(estate.config.realm, site) for site in sorted(estate.sites)]
 
     users = {}
     members: dict[str, set[str]] = {d: set() for d in estate.departments}

@@ -85,6 +85,8 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         # Every DC: the sites, links and where each DC stands (the primary applies them;
         # each DC checks the records of its own site and those it covers).
         data["ad_sites"] = topology_state(desired_topology(estate))
+    if host.has(Role.workstation) and host.os is OsFamily.debian:
+        data["workstation"] = config.workstations.model_dump()
     if host.has(Role.primary_dc):
         # The primary applies these; the other DCs get them by replication.
         data["directory"] = directory_state(desired_directory(estate))

@@ -6,5 +6,12 @@ pyinfra inventory.py deploys/site.py --limit site_zabita
 
 from pyinfra import local
 
-for deploy in ("base.py", "domain_controllers.py", "log_servers.py", "pbx.py", "dr.py"):
+for deploy in (
+    "base.py",
+    "domain_controllers.py",
+    "log_servers.py",
+    "pbx.py",
+    "workstations.py",
+    "dr.py",
+):
     local.include(f"./{deploy}")

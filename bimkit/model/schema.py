@@ -402,6 +402,17 @@ class SiteLink(Strict):
     cost: int = Field(100, ge=1, le=32767, description="lower is preferred (AD's default: 100)")
 
 
+class WorkstationPolicy(Strict):
+    """What every domain-joined workstation shows and enforces (roles/workstation)."""
+
+    banner: Text = Field(
+        "Bu bilgisayar {municipality} Bilgi İşlem Müdürlüğü'nündür. Yalnızca yetkili "
+        "personel kullanabilir; oturumlar kayıt altındadır (5651 sayılı Kanun).",
+        description="shown before sign-in (console and SSH); `{municipality}` is filled in",
+    )
+    screen_lock_minutes: int = Field(10, ge=1, le=120, description="idle minutes to screen lock")
+
+
 class Telephony(Strict):
     """The IP PBX (Asterisk on the `pbx` host): trunk, emergency numbers, queues, voicemail."""
 
@@ -508,6 +519,9 @@ class EstateConfig(Strict):
         default_factory=DhcpSettings, description="address assignment for data and voice VLANs"
     )
     telephony: Telephony = Field(default_factory=Telephony, description="the IP PBX")
+    workstations: WorkstationPolicy = Field(
+        default_factory=WorkstationPolicy, description="sign-in banner and screen lock"
+    )
 
 
 # --- sites/<name>.yaml ---------------------------------------------------------------------

@@ -1,0 +1,24 @@
+"""Facts about a workstation's domain membership."""
+
+from __future__ import annotations
+
+import shlex
+
+from pyinfra.api.facts import FactBase
+
+
+class DomainJoined(FactBase[bool]):
+    """True when the host's computer account in `realm` works (`adcli testjoin`): false when
+    it never joined, left, or its account was deleted in AD.
+
+    True
+    """
+
+    def command(self, realm: str) -> str:
+        return (
+            f"command -v adcli >/dev/null && adcli testjoin --domain={shlex.quote(realm)} "
+            ">/dev/null 2>&1 && echo yes || echo no"
+        )
+
+    def process(self, output: list[str]) -> bool:
+        return output == ["yes"]

@@ -1,0 +1,36 @@
+"""The workstation's join: the only step that needs a domain administrator's password."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Generator
+from io import StringIO
+from typing import Any
+
+from pyinfra.api.command import FileUploadCommand, StringCommand
+from pyinfra.api.operation import operation
+from pyinfra.context import host
+
+from roles.operations import PRIVATE_STAGING
+from roles.workstation.facts import DomainJoined
+from roles.workstation.plan import join_command
+
+
+@operation()
+def joined(realm: str, data: dict[str, Any], password: str) -> Generator[Any, None, None]:
+    """The host is a member of `realm`, with a working computer account.
+
+    + realm: the AD realm
+    + data: the host's inventory data (its site picks the OU)
+    + password: the domain administrator's (secret `ad_admin_password`)
+
+    The password is written to a root-only file only for the join, which removes
+    it whatever happens; it never appears in a command line or a log.
+    """
+    if host.get_fact(DomainJoined, realm=realm):
+        host.noop(f"{host.name} is a member of {realm}")
+        return
+    staged = posixpath.join(PRIVATE_STAGING, "ad-join")
+    yield StringCommand("install", "-d", "-m", "700", "-o", "root", "-g", "root", PRIVATE_STAGING)
+    yield FileUploadCommand(StringIO(password + "\n"), staged)
+    yield join_command(host.name, data, staged)

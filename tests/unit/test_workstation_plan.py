@@ -1,0 +1,43 @@
+"""roles/workstation: a workstation's sign-in, planned without a host."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from roles.managed import ManagedFile
+from roles.workstation.plan import SSHD_CONF, SSSD_CONF, join_command, wanted
+from tests.conftest import example_host_data
+
+DATA: dict[str, Any] = example_host_data()["zabita-ws01"]
+
+
+def files() -> dict[str, str]:
+    return {s.path: s.content for s in wanted(DATA) if isinstance(s, ManagedFile)}
+
+
+def test_the_workstation_joins_into_its_sites_ou_named_after_itself() -> None:
+    command = join_command("zabita-ws01", DATA, "/etc/bimkit/.staging/ad-join")
+    assert "--computer-ou=OU=zabita,OU=Bilgisayarlar,DC=ad,DC=kayapinar,DC=bel,DC=tr" in command
+    assert "--computer-name=ZABITA-WS01" in command and command.count("ad.kayapinar.bel.tr")
+    # The password comes from the file, which goes whatever the join did.
+    assert "< /etc/bimkit/.staging/ad-join; status=$?; rm -f /etc/bimkit/.staging/ad-join" in (
+        command
+    )
+    assert "Administrator%" not in command and "--password" not in command
+
+
+def test_sssd_signs_in_ad_accounts_by_short_name_at_the_workstations_site() -> None:
+    sssd = files()[SSSD_CONF]
+    assert "[domain/ad.kayapinar.bel.tr]\nid_provider = ad\naccess_provider = ad\n" in sssd
+    assert "ad_site = zabita\n" in sssd and "use_fully_qualified_names = False\n" in sssd
+    assert next(s for s in wanted(DATA) if getattr(s, "path", "") == SSSD_CONF).mode == "600"
+    assert "PasswordAuthentication yes" in files()[SSHD_CONF]
+
+
+def test_the_banner_names_the_municipality_and_keeps_other_braces() -> None:
+    text = "{municipality} — yetkisiz giriş yasaktır {x}"
+    data = {**DATA, "workstation": {**DATA["workstation"], "banner": text}}
+    issue = {s.path: s.content for s in wanted(data) if isinstance(s, ManagedFile)}["/etc/issue"]
+    assert issue == "Kayapınar Belediyesi — yetkisiz giriş yasaktır {x}\n"
+    lock = files()["/etc/dconf/db/local.d/00-bimkit-screensaver"]
+    assert "idle-delay=uint32 600\n" in lock and "lock-enabled=true" in lock
