@@ -16,6 +16,9 @@ PACKAGES = (
     "smbclient",
     "ldb-tools",
     "bind9-host",
+    # nsupdate: samba_dnsupdate registers the DC's own and its covered sites' records with it
+    # (without it Samba's periodic DNS self-registration fails too).
+    "bind9-dnsutils",
     "rsync",  # SYSVOL from the primary to the other DCs
     "tdb-tools",  # tdbbackup: a consistent copy of idmap.ldb
 )

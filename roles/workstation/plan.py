@@ -1,6 +1,7 @@
 """What `roles/workstation` wants on a staff workstation: AD sign-in through sssd (pure).
 
-Joined with realmd/adcli into its site's OU, the computer account named after
+Joined with adcli into its site's OU (realmd's settings kept for `realm list`
+and admins), the computer account named after
 the host; sign-in by AD account (password or Kerberos ticket), home created
 at first sign-in, `sudo` for the admins' AD group (roles/base's sudoers names
 it), time from the DCs (roles/base), banner and screen lock from the data.
@@ -27,6 +28,7 @@ PACKAGES = (
     "libpam-sss",
     "krb5-user",
 )
+REALMD_CONF = "/etc/realmd.conf"
 SSSD_CONF = "/etc/sssd/sssd.conf"
 SSHD_CONF = "/etc/ssh/sshd_config.d/40-bimkit-workstation.conf"
 """Before the base role's 50-bimkit.conf: sshd takes the first value it reads."""
@@ -47,21 +49,28 @@ def computer_name(hostname: str) -> str:
 
 
 def join_command(hostname: str, data: Mapping[str, Any], password_file: str) -> str:
-    """Join the realm into the site's OU, reading the password from `password_file`, which
-    is removed whatever happens. A stale membership (a computer account deleted in AD) is
-    left first, so the join starts clean."""
+    """Join the realm into the site's OU with adcli (the administrator's password read from
+    `password_file`, which is removed whatever happens), then restart sssd on the new
+    keytab. A stale keytab (a computer account deleted in AD) goes first."""
     realm = data["realm"]
     join = [
-        "realm", "join", "--verbose", "--user=Administrator",
-        f"--computer-ou={computer_ou(realm, data['site'])}",
-        f"--computer-name={computer_name(hostname)}",
-        "--membership-software=adcli", "--client-software=sssd", realm,
+        "adcli", "join", "--verbose", f"--domain={realm}", "--login-user=Administrator",
+        "--stdin-password", f"--domain-ou={computer_ou(realm, data['site'])}",
+        f"--computer-name={computer_name(hostname)}", "--os-name=Debian GNU/Linux",
     ]  # fmt: skip
     quoted = shlex.quote(password_file)
     return (
-        f"{{ realm leave >/dev/null 2>&1; rm -f /etc/krb5.keytab; "
-        f"{shlex.join(join)} < {quoted}; status=$?; rm -f {quoted}; exit $status; }}"
+        f"{{ rm -f /etc/krb5.keytab; {shlex.join(join)} < {quoted}; status=$?; "
+        f"rm -f {quoted}; exit $status; }}"
     )
+
+
+def before_join(data: Mapping[str, Any]) -> list[State]:
+    """realmd's own settings and Kerberos, which the join reads."""
+    return [
+        ManagedFile(REALMD_CONF, render("workstation/realmd.conf.j2", realm=data["realm"])),
+        ManagedFile("/etc/krb5.conf", krb5_conf(data)),
+    ]
 
 
 def banner(data: Mapping[str, Any]) -> str:
@@ -72,13 +81,13 @@ def banner(data: Mapping[str, Any]) -> str:
 
 
 def wanted(data: Mapping[str, Any]) -> list[State]:
-    """Everything but the join: sssd, Kerberos, sign-in, banner, screen lock."""
+    """After the join: sssd, sign-in, banner, screen lock."""
     sssd = render("workstation/sssd.conf.j2", realm=data["realm"], site=data["site"],
                   cache_seconds=SSSD_CACHE_SECONDS)  # fmt: skip
     minutes = data["workstation"]["screen_lock_minutes"]
     return [
-        ManagedFile("/etc/krb5.conf", krb5_conf(data)),
-        ManagedFile(SSSD_CONF, sssd, mode="600", then=("systemctl restart sssd",)),
+        # 0640 root:root: sssd's unit adds g+r at every start.
+        ManagedFile(SSSD_CONF, sssd, mode="640", then=("systemctl restart sssd",)),
         ManagedFile("/etc/issue", banner(data)),
         ManagedFile("/etc/issue.net", banner(data)),
         ManagedFile(SSHD_CONF, render("workstation/sshd-workstation.conf.j2"),

@@ -17,7 +17,7 @@ def files() -> dict[str, str]:
 
 def test_the_workstation_joins_into_its_sites_ou_named_after_itself() -> None:
     command = join_command("zabita-ws01", DATA, "/etc/bimkit/.staging/ad-join")
-    assert "--computer-ou=OU=zabita,OU=Bilgisayarlar,DC=ad,DC=kayapinar,DC=bel,DC=tr" in command
+    assert "--domain-ou=OU=zabita,OU=Bilgisayarlar,DC=ad,DC=kayapinar,DC=bel,DC=tr" in command
     assert "--computer-name=ZABITA-WS01" in command and command.count("ad.kayapinar.bel.tr")
     # The password comes from the file, which goes whatever the join did.
     assert "< /etc/bimkit/.staging/ad-join; status=$?; rm -f /etc/bimkit/.staging/ad-join" in (
@@ -30,7 +30,7 @@ def test_sssd_signs_in_ad_accounts_by_short_name_at_the_workstations_site() -> N
     sssd = files()[SSSD_CONF]
     assert "[domain/ad.kayapinar.bel.tr]\nid_provider = ad\naccess_provider = ad\n" in sssd
     assert "ad_site = zabita\n" in sssd and "use_fully_qualified_names = False\n" in sssd
-    assert next(s for s in wanted(DATA) if getattr(s, "path", "") == SSSD_CONF).mode == "600"
+    assert next(s for s in wanted(DATA) if getattr(s, "path", "") == SSSD_CONF).mode == "640"
     assert "PasswordAuthentication yes" in files()[SSHD_CONF]
 
 
