@@ -15,7 +15,7 @@ from typing import Any
 
 from bimkit.directory import computer_ou
 from roles.domain_controller.plan import krb5_conf
-from roles.managed import ManagedDirectory, ManagedFile, Service, State
+from roles.managed import ManagedDirectory, ManagedFile, ManagedLink, Service, State
 from roles.templates import render
 
 PACKAGES = (
@@ -35,6 +35,15 @@ SSHD_CONF = "/etc/ssh/sshd_config.d/40-bimkit-workstation.conf"
 DCONF_PROFILE = "/etc/dconf/profile/user"
 DCONF_SCREENSAVER = "/etc/dconf/db/local.d/00-bimkit-screensaver"
 DCONF_LOCKS = "/etc/dconf/db/local.d/locks/00-bimkit-screensaver"
+RESTART_SSSD = (
+    "systemctl daemon-reload",
+    # A responder listed in sssd.conf (as the join's first one did) failed its socket:
+    # cleared, the sockets start again with sssd, which wants them.
+    "systemctl reset-failed sssd-nss.socket sssd-pam.socket 2>/dev/null || true",
+    "systemctl restart sssd",
+)
+PAC_SOCKET = "/etc/systemd/system/sssd-pac.socket"
+"""Masked: sssd starts the PAC responder itself for an AD domain, and the socket then fails."""
 SSSD_CACHE_SECONDS = 600
 """How long sssd trusts a cached account before it asks a DC again."""
 DCONF_UPDATE = "if command -v dconf >/dev/null; then dconf update; fi"
@@ -87,7 +96,8 @@ def wanted(data: Mapping[str, Any]) -> list[State]:
     minutes = data["workstation"]["screen_lock_minutes"]
     return [
         # 0640 root:root: sssd's unit adds g+r at every start.
-        ManagedFile(SSSD_CONF, sssd, mode="640", then=("systemctl restart sssd",)),
+        ManagedLink(PAC_SOCKET, "/dev/null", then=RESTART_SSSD),
+        ManagedFile(SSSD_CONF, sssd, mode="640", then=RESTART_SSSD),
         ManagedFile("/etc/issue", banner(data)),
         ManagedFile("/etc/issue.net", banner(data)),
         ManagedFile(SSHD_CONF, render("workstation/sshd-workstation.conf.j2"),
