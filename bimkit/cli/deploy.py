@@ -27,7 +27,12 @@ def classes() -> list[str]:
 def deploy(
     context: typer.Context,
     name: Annotated[
-        str, typer.Argument(metavar="CLASS", help="site (default), base, domain_controllers, dr")
+        str,
+        typer.Argument(
+            metavar="CLASS",
+            help="site (default) or one device class: base, domain_controllers, log_servers, "
+            "pbx, workstations, dr",
+        ),
     ] = "site",
     data: DataOption = None,
 ) -> None:
