@@ -44,6 +44,22 @@ def once(marker: str, commands: list[str]) -> Generator[Any, None, None]:
     yield StringCommand("install", "-D", "-m", "644", "/dev/null", marker)
 
 
+@operation()
+def every_host_done(what: str) -> Generator[Any, None, None]:
+    """A barrier between device classes; changes nothing.
+
+    + what: what every host has finished when this runs (for the output)
+
+    pyinfra runs the hosts' operation chains side by side, so a workstation,
+    with few operations, would otherwise reach its join while the DCs are still
+    provisioning. Called from one line of `deploys/site.py`, this is one
+    operation that every host shares, and nothing after it starts on any host
+    before every host has done what comes before it.
+    """
+    host.noop(f"every host has finished {what}")
+    yield from ()
+
+
 PRIVATE_STAGING = "/etc/bimkit/.staging"
 """Root-only folder where private files are prepared before they are moved into place."""
 

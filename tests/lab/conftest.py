@@ -52,7 +52,8 @@ def run(
     if check and result.returncode != 0:
         pytest.fail(
             f"`{' '.join(argv)}` exited {result.returncode}:\n"
-            f"{error_lines(result.stdout)}{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+            f"{error_lines(result.stdout + result.stderr)}{result.stdout[-3000:]}\n"
+            f"{result.stderr[-3000:]}"
         )
     return result
 
