@@ -12,7 +12,15 @@ from pyinfra.context import host
 from pyinfra.facts.server import Arch
 from pyinfra.operations import apt
 
-from roles.dhcp_server.plan import KEA_CONF, LEASE_HOOK, PACKAGES, SERVICE, kea_conf
+from roles.dhcp_server.plan import (
+    CHECK_CONFIG,
+    KEA_CONF,
+    LEASE_HOOK,
+    PACKAGES,
+    RESTART,
+    SERVICE,
+    kea_conf,
+)
 from roles.managed import ManagedFile, Service
 from roles.operations import converge
 
@@ -30,7 +38,7 @@ def apply() -> None:
             # Kea checks the file before the restart: a bad one fails the deploy
             # while the running server keeps its last good configuration.
             ManagedFile(KEA_CONF, config, mode="640", group="_kea",
-                        then=(f"kea-dhcp4 -t {KEA_CONF}", f"systemctl restart {SERVICE}")),
+                        then=(CHECK_CONFIG, RESTART)),
             Service(SERVICE),
         ],
     )  # fmt: skip
