@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from pyinfra.api.deploy import deploy
 from pyinfra.context import host
-from pyinfra.facts.files import FindInFile
-from pyinfra.operations import apt, server
+from pyinfra.operations import apt
 
 from roles.operations import converge, secret_value
-from roles.workstation.operations import joined
-from roles.workstation.plan import MKHOMEDIR, PACKAGES, before_join, wanted
+from roles.workstation.operations import home_made_at_first_sign_in, joined
+from roles.workstation.plan import PACKAGES, before_join, wanted
 
 
 @deploy("bimkit workstation")
@@ -24,7 +23,4 @@ def apply() -> None:
     joined(name=f"Member of {data['realm']} (computer account in its site's OU)",
            realm=data["realm"], data=data, password=secret_value("ad_admin_password"))  # fmt: skip
     converge(name="sssd, SSH sign-in, banner, screen lock", wanted=wanted(data))
-    pam = host.get_fact(FindInFile, path="/etc/pam.d/common-session", pattern="pam_mkhomedir")
-    if not pam:
-        server.shell(name="Home directory made at first sign-in (pam_mkhomedir)",
-                     commands=[MKHOMEDIR])  # fmt: skip
+    home_made_at_first_sign_in(name="Home directory made at first sign-in (pam_mkhomedir)")

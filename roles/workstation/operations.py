@@ -10,10 +10,11 @@ from typing import Any
 from pyinfra.api.command import FileUploadCommand, StringCommand
 from pyinfra.api.operation import operation
 from pyinfra.context import host
+from pyinfra.facts.files import FindInFile
 
 from roles.operations import PRIVATE_STAGING
 from roles.workstation.facts import DomainJoined
-from roles.workstation.plan import join_command
+from roles.workstation.plan import MKHOMEDIR, join_command
 
 
 @operation()
@@ -34,3 +35,12 @@ def joined(realm: str, data: dict[str, Any], password: str) -> Generator[Any, No
     yield StringCommand("install", "-d", "-m", "700", "-o", "root", "-g", "root", PRIVATE_STAGING)
     yield FileUploadCommand(StringIO(password + "\n"), staged)
     yield join_command(host.name, data, staged)
+
+
+@operation()
+def home_made_at_first_sign_in() -> Generator[Any, None, None]:
+    """pam_mkhomedir in the PAM session stack (Debian's `mkhomedir` profile)."""
+    if host.get_fact(FindInFile, path="/etc/pam.d/common-session", pattern="pam_mkhomedir"):
+        host.noop("pam_mkhomedir is in /etc/pam.d/common-session")
+        return
+    yield MKHOMEDIR
