@@ -111,9 +111,14 @@ def directory(desired: Directory, realm: str) -> Generator[Any, None, None]:
         return
     for action in actions:
         logger.info(f"{host.print_prefix}directory: {action}")
+    yield from _apply_on_dc(DIRECTORY_HELPER, actions_json(actions), ACTIONS_FILE)
+
+
+def _apply_on_dc(helper: str, actions: str, path: str) -> Generator[Any, None, None]:
+    """Upload planned actions (JSON) to a root-only folder and have the DC's helper apply them."""
     yield StringCommand("install", "-d", "-m", "700", "/var/lib/bimkit")
-    yield FileUploadCommand(StringIO(actions_json(actions)), ACTIONS_FILE)
-    yield StringCommand(DIRECTORY_HELPER, "apply", ACTIONS_FILE)
+    yield FileUploadCommand(StringIO(actions), path)
+    yield StringCommand(helper, "apply", path)
 
 
 @operation()
@@ -199,9 +204,7 @@ def ad_sites(desired: Topology) -> Generator[Any, None, None]:
         return
     for action in actions:
         logger.info(f"{host.print_prefix}AD sites: {action.step} {action.target} {action.details}")
-    yield StringCommand("install", "-d", "-m", "700", "/var/lib/bimkit")
-    yield FileUploadCommand(StringIO(site_actions_json(actions)), SITE_ACTIONS_FILE)
-    yield StringCommand(AD_SITES_HELPER, "apply", SITE_ACTIONS_FILE)
+    yield from _apply_on_dc(AD_SITES_HELPER, site_actions_json(actions), SITE_ACTIONS_FILE)
 
 
 @operation()
