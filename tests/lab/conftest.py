@@ -82,6 +82,17 @@ class DeployTotals:
     unchanged: int
     output: str
 
+    @property
+    def changed_operations(self) -> str:
+        """The rows of pyinfra's results table whose operation changed a host: what a
+        failed "no changes" assertion shows."""
+        row = re.compile(r"^\s*(.+?)\s+\d+\s+(\d+)\s+(?:\d+|-)\s+(?:\d+|-)\s*$", re.MULTILINE)
+        return "\n".join(
+            f"{match[1]} (changed on {match[2]})"
+            for match in row.finditer(self.output)
+            if not match[1].startswith("Grand total")
+        )
+
 
 def deploy_site(*options: str, data: Path | None = None) -> DeployTotals:
     """`pyinfra inventory.py deploys/site.py -y` against the lab; its grand totals.

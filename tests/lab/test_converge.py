@@ -34,4 +34,4 @@ def test_every_kind_of_drift_is_found_and_mended_once(first_deploy: DeployTotals
     assert on("dc2", "readlink /etc/systemd/system/smbd.service") == "/dev/null"
     assert on("fs1", "stat -c '%a %U' /etc/bimkit/restic/password") == "600 root"
     again = deploy_site(*limits)
-    assert (again.changed, again.errors) == (0, 0), again.output[-3000:]
+    assert (again.changed, again.errors) == (0, 0), again.changed_operations + again.output[-3000:]
