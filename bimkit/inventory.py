@@ -87,6 +87,10 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         data["ad_sites"] = topology_state(desired_topology(estate))
     if host.has(Role.workstation) and host.os is OsFamily.debian:
         data["workstation"] = config.workstations.model_dump()
+    if host.os is OsFamily.debian and (host.has(Role.workstation) or host.has(Role.file_server)):
+        # Domain members join, and check their membership, on the primary DC: a new
+        # computer account is there at once, while another DC sees it after replication.
+        data["join_dc"] = f"{estate.primary_dc.name}.{config.realm}"
     if host.has(Role.primary_dc):
         # The primary applies these; the other DCs get them by replication.
         data["directory"] = directory_state(desired_directory(estate))

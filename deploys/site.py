@@ -16,7 +16,6 @@ local.include("./domain_controllers.py")
 every_host_done(name="The DCs serve the realm", what="the domain controllers")
 local.include("./log_servers.py")
 local.include("./pbx.py")
-# Not yet here: deploys/workstations.py, applied on its own. Right after a join, a second
-# run could find the computer account not yet replicated and join again (issue 16).
+local.include("./workstations.py")
 every_host_done(name="Every host is in place for its backups", what="its own role")
 local.include("./dr.py")

@@ -28,7 +28,7 @@ def joined(realm: str, data: dict[str, Any], password: str) -> Generator[Any, No
     The password is written to a root-only file only for the join, which removes
     it whatever happens; it never appears in a command line or a log.
     """
-    if host.get_fact(DomainJoined, realm=realm):
+    if host.get_fact(DomainJoined, realm=realm, dc=data["join_dc"]):
         host.noop(f"{host.name} is a member of {realm}")
         return
     staged = posixpath.join(PRIVATE_STAGING, "ad-join")

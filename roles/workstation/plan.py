@@ -64,7 +64,8 @@ def join_command(hostname: str, data: Mapping[str, Any], password_file: str) -> 
     realm = data["realm"]
     join = [
         "adcli", "join", "--verbose", f"--domain={realm}", "--login-user=Administrator",
-        "--stdin-password", f"--domain-ou={computer_ou(realm, data['site'])}",
+        "--stdin-password", f"--domain-controller={data['join_dc']}",
+        f"--domain-ou={computer_ou(realm, data['site'])}",
         f"--computer-name={computer_name(hostname)}", "--os-name=Debian GNU/Linux",
     ]  # fmt: skip
     quoted = shlex.quote(password_file)

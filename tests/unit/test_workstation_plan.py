@@ -18,6 +18,7 @@ def files() -> dict[str, str]:
 def test_the_workstation_joins_into_its_sites_ou_named_after_itself() -> None:
     command = join_command("zabita-ws01", DATA, "/etc/bimkit/.staging/ad-join")
     assert "--domain-ou=OU=zabita,OU=Bilgisayarlar,DC=ad,DC=kayapinar,DC=bel,DC=tr" in command
+    assert "--domain-controller=dc1.ad.kayapinar.bel.tr" in command  # no replication wait
     assert "--computer-name=ZABITA-WS01" in command and command.count("ad.kayapinar.bel.tr")
     # The password comes from the file, which goes whatever the join did.
     assert "< /etc/bimkit/.staging/ad-join; status=$?; rm -f /etc/bimkit/.staging/ad-join" in (
