@@ -9,8 +9,11 @@ drill then checks every restored file against it (`verify`), or a sample.
 A manifest maps each file's absolute path to [size, mtime_ns, sha256]. A
 file whose size and mtime are those of the previous manifest keeps its
 checksum, so only changed files are read, as restic itself decides what to
-read. Files restic excludes (the policy's patterns) are left out the same
-way. Standard library only.
+read. Beside it, `access` maps each path to [uid, gid, mode, acl]: `acl` is
+the sha256 of the file's ACL attributes (POSIX ACL, Samba's NT ACL in
+`security.NTACL`), empty when it has none, so that a drill can prove a
+restored file keeps its owner and permissions. Files restic excludes (the
+policy's patterns) are left out the same way. Standard library only.
 """
 
 from __future__ import annotations
@@ -29,7 +32,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-VERSION = 1
+VERSION = 2
+ACL_ATTRIBUTES = ("system.posix_acl_access", "system.posix_acl_default", "security.NTACL")
+"""The extended attributes that hold a file's permissions beyond its mode."""
 
 
 def excluded(path: str, patterns: Iterable[str]) -> bool:
@@ -80,6 +85,25 @@ def sha256(path: str) -> str:
         os.close(descriptor)
 
 
+def access_of(path: str, info: os.stat_result) -> list[Any]:
+    """[uid, gid, mode, sha256 of the ACL attributes, or "" without any]."""
+    digest = hashlib.sha256()
+    found = False
+    for name in ACL_ATTRIBUTES:
+        try:
+            value = os.getxattr(path, name, follow_symlinks=False)
+        except OSError:  # absent, or a filesystem without xattrs
+            continue
+        found = True
+        digest.update(name.encode() + b"\0" + len(value).to_bytes(4, "big") + value)
+    return [
+        info.st_uid,
+        info.st_gid,
+        stat.S_IMODE(info.st_mode),
+        digest.hexdigest() if found else "",
+    ]
+
+
 def write(output: str, roots: list[str], patterns: list[str]) -> dict[str, Any]:
     """Write the manifest atomically; reuse checksums of unchanged files from the last one."""
     try:
@@ -88,8 +112,10 @@ def write(output: str, roots: list[str], patterns: list[str]) -> dict[str, Any]:
     except (OSError, ValueError):
         previous = {}
     files: dict[str, list[Any]] = {}
+    access: dict[str, list[Any]] = {}
     to_hash = []
     for path, info in walk(roots, patterns):
+        access[path] = access_of(path, info)
         old = previous.get(path)
         if old and old[0] == info.st_size and old[1] == info.st_mtime_ns:
             files[path] = old
@@ -104,6 +130,7 @@ def write(output: str, roots: list[str], patterns: list[str]) -> dict[str, Any]:
         "roots": roots,
         "excludes": patterns,
         "files": files,
+        "access": access,
     }
     os.makedirs(os.path.dirname(output) or ".", exist_ok=True)
     temporary = f"{output}.tmp"
@@ -126,6 +153,10 @@ class Verification:
     missing: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     """Size or mtime differ: changed between the manifest and restic reading it (not damage)."""
+    access_checked: int = 0
+    """Checked files whose owner, mode and ACL were compared (manifests from version 2)."""
+    access_differs: list[str] = field(default_factory=list)
+    """Restored with another owner, mode or ACL than at backup time."""
 
     def failures(self) -> int:
         return len(self.mismatched) + len(self.missing)
@@ -142,6 +173,8 @@ class Verification:
             "mismatched": self.mismatched[:20],
             "missing": self.missing[:20],
             "changed": len(self.changed),
+            "access_checked": self.access_checked,
+            "access_differs": self.access_differs[:20],
         }
 
 
@@ -160,6 +193,7 @@ def verify(
     if sample_percent < 100:
         count = max(1, round(len(entries) * sample_percent / 100)) if entries else 0
         entries = sorted(random.Random(seed).sample(entries, count))
+    access = manifest.get("access", {})
     result = Verification(listed=len(manifest["files"]))
     started = time.monotonic()
     root = restored_root.rstrip("/")
@@ -178,6 +212,10 @@ def verify(
             result.bytes_checked += size
             if digest_of(descriptor) != expected:
                 result.mismatched.append(path)
+            if path in access:
+                result.access_checked += 1
+                if access_of(root + path, info) != access[path]:
+                    result.access_differs.append(path)
         finally:
             os.close(descriptor)
     result.seconds = time.monotonic() - started

@@ -23,8 +23,10 @@ def recover(
     tolerance_percent: float,
     seed: str,
     allow_empty: bool = False,
+    acls: bool = False,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The `checksums` check and the verification's figures.
+    """The `checksums` check (and with `acls` the `acls` check: the same files keep their
+    owner, mode and ACL) and the verification's figures.
 
     A verification that checked no file proved nothing: it fails ("nothing
     verified") unless the policy says `allow_empty`.
@@ -46,7 +48,27 @@ def recover(
     }
     if found.checked == 0 and not allow_empty:
         return [check(False, "nothing_verified", **figures)], found.as_dict()
-    return [check(found.passed(tolerance_percent), "files_checked", **figures)], found.as_dict()
+    checks = [check(found.passed(tolerance_percent), "files_checked", **figures)]
+    if acls:
+        checks.append(access_check(found))
+    return checks, found.as_dict()
+
+
+def access_check(found: manifest.Verification) -> dict[str, Any]:
+    """The `acls` check: every checked file kept its owner, mode and ACL."""
+    if found.access_checked == 0:  # e.g. a manifest written before owners were recorded
+        return {"name": "acls", "ok": False, **said("nothing_verified", listed=found.checked)}
+    ok = not found.access_differs
+    return {
+        "name": "acls",
+        "ok": ok,
+        **said(
+            "access_kept" if ok else "access_differs",
+            checked=found.access_checked,
+            differs=len(found.access_differs),
+            names=", ".join(found.access_differs[:5]),
+        ),
+    }
 
 
 def check(ok: bool, message: str, **args: Any) -> dict[str, Any]:

@@ -94,6 +94,10 @@ CHECKS: Mapping[str, Mapping[str, str]] = {
     "dns_srv": {"tr": "DNS SRV kayıtları", "en": "DNS SRV records"},
     "dbcheck": {"tr": "Veritabanı denetimi (dbcheck)", "en": "Database check (dbcheck)"},
     "checksums": {"tr": "Dosya sağlamaları (SHA-256)", "en": "File checksums (SHA-256)"},
+    "acls": {
+        "tr": "Sahip ve erişim izinleri (ACL)",
+        "en": "Owners and permissions (ACLs)",
+    },
     "log_seals": {
         "tr": "Günlük mühürleri (RFC 3161 zaman damgası)",
         "en": "Log seals (RFC 3161 time stamps)",
@@ -123,6 +127,15 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "{changed} changed during the backup",
         "tr": "{listed} dosyanın {checked} tanesi denetlendi{sample}; {damaged} bozuk, "
         "{missing} eksik, {changed} tanesi yedekleme sırasında değişmiş",
+    },
+    "access_kept": {
+        "en": "{checked} restored files keep their owner, mode and ACL",
+        "tr": "geri yüklenen {checked} dosyanın sahibi, kipi ve ACL'si aynı",
+    },
+    "access_differs": {
+        "en": "{differs} of {checked} restored files lost their owner, mode or ACL: {names}",
+        "tr": "geri yüklenen {checked} dosyanın {differs} tanesinin sahibi, kipi ya da ACL'si "
+        "değişmiş: {names}",
     },
     "nothing_verified": {
         "en": "nothing verified: 0 of {listed} files checked",

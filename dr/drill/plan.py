@@ -16,6 +16,7 @@ PROCEDURES = {
     "dns-srv": "active-directory",
     "dbcheck": "active-directory",
     "checksums": "files",
+    "acls": "files",
     "log-seals": "files",
     "asterisk-starts": "pbx",
     "endpoint-counts": "pbx",

@@ -124,6 +124,7 @@ def drill_one(
             checks, figures = files.recover(
                 restore_dir, target.service, config.sample_percent,
                 config.tolerance_percent, drill_id, target.allow_empty,
+                acls="acls" in target.checks,
             )  # fmt: skip
             result["verification"] = figures
             if log_seals.CHECK in target.checks:

@@ -35,6 +35,8 @@ BUILT_IN_PRE_HOOKS: Mapping[str, str] = {
 }
 """Application-consistent copies that bimkit's own roles provide."""
 
+MANIFEST_CHECKS = frozenset({"checksums", "acls"})
+"""Drill checks that read the manifest written before the backup."""
 ASTERISK_CHECKS = frozenset({"asterisk-starts", "endpoint-counts", "queue-counts"})
 """Drill checks that compare the restored Asterisk with what production had loaded."""
 
@@ -85,7 +87,7 @@ def service_config(service: str, policy: Mapping[str, Any]) -> ServiceBackup:
     built_in = BUILT_IN_PRE_HOOKS.get(service)
     pre_hooks = [built_in.format(staging=policy["paths"][0])] if built_in else []
     paths = list(policy["paths"])
-    if "checksums" in policy.get("verify", ()):
+    if MANIFEST_CHECKS & set(policy.get("verify", ())):
         excludes = "".join(f" --exclude {shlex.quote(p)}" for p in policy["excludes"])
         pre_hooks.append(
             f"{MANIFEST_TOOL} write {manifest_path(service)} "

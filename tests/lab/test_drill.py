@@ -72,6 +72,8 @@ def test_a_drill_of_every_service_restores_and_proves_each_one(
     shares = results["file-shares"]
     assert shares["status"] == "OK" and shares["verification"]["checked"] >= seeded
     assert shares["verification"]["mismatched"] == []
+    acls = next(check for check in shares["checks"] if check["name"] == "acls")
+    assert acls["ok"] and acls["args"]["checked"] >= seeded, acls
     logs = results["logs"]
     assert logs["status"] == "OK" and logs["verification"]["checked"] >= 600, logs
     seals = next(check for check in logs["checks"] if check["name"] == "log_seals")

@@ -93,3 +93,37 @@ def test_exclude_patterns_follow_restic() -> None:
     assert manifest.excluded("/srv/shares/.Trash-1000/x", [".Trash-*"])
     assert manifest.excluded("/srv/shares/cache/x", ["/srv/shares/cache"])
     assert not manifest.excluded("/srv/shares/tmp.txt", ["*.tmp"])
+
+
+def posix_acl(group_id: int) -> bytes:
+    """A POSIX ACL as the kernel stores it in `system.posix_acl_access`: owner rwx,
+    owning group none, group `group_id` rwx, mask rwx, others none."""
+    entries = [(0x01, 7, 0xFFFFFFFF), (0x04, 0, 0xFFFFFFFF), (0x08, 7, group_id),
+               (0x10, 7, 0xFFFFFFFF), (0x20, 0, 0xFFFFFFFF)]  # fmt: skip
+    blob = (2).to_bytes(4, "little")
+    for tag, permissions, qualifier in entries:
+        blob += tag.to_bytes(2, "little") + permissions.to_bytes(2, "little")
+        blob += qualifier.to_bytes(4, "little")
+    return blob
+
+
+def test_a_restored_file_must_keep_its_owner_mode_and_acl(tmp_path: Path) -> None:
+    folder = share(tmp_path)
+    document = folder / "fen" / "projeler" / "yol.dwg"
+    os.setxattr(document, "system.posix_acl_access", posix_acl(201107))
+    output = folder.parent / "manifest.json"
+    manifest.write(str(output), [str(folder)], EXCLUDES)
+    recorded = json.loads(output.read_text())["access"][str(document)]
+    assert recorded[:2] == [os.getuid(), os.getgid()] and recorded[3] != ""
+    target = restore_copy(folder, tmp_path / "restore")  # copy2 keeps the xattrs
+    restored = target / str(folder).lstrip("/")
+    listed = json.loads(output.read_text())
+    found = manifest.verify(listed, str(tmp_path / "restore"))
+    assert (found.access_checked, found.access_differs) == (2, [])
+    # A restore that lost the ACL, or the mode: named, though the content is intact.
+    os.removexattr(restored / "fen" / "projeler" / "yol.dwg", "system.posix_acl_access")
+    os.chmod(restored / "zabita" / "tutanak.odt", 0o666)
+    found = manifest.verify(listed, str(tmp_path / "restore"))
+    assert found.mismatched == [] and found.passed()
+    expected = [str(document), str(folder / "zabita" / "tutanak.odt")]
+    assert sorted(found.access_differs) == sorted(expected)
