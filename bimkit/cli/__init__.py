@@ -8,7 +8,7 @@ import sys
 import typer
 from rich.text import Text
 
-from bimkit.cli import dc, deploy, dr, estate, hostkeys, lab, logs, pbx, secrets, site
+from bimkit.cli import dc, deploy, directory, dr, estate, hostkeys, lab, logs, pbx, secrets, site
 from bimkit.cli.output import DataOption, stderr
 from bimkit.errors import BimkitError
 from dr.errors import DrError
@@ -36,6 +36,7 @@ app.add_typer(secrets.app, name="secrets")
 app.add_typer(hostkeys.app, name="hostkeys")
 app.add_typer(lab.app, name="lab")
 app.add_typer(dc.app, name="dc")
+app.add_typer(directory.app, name="directory")
 app.add_typer(dr.app, name="dr")
 app.add_typer(logs.app, name="logs")
 app.add_typer(pbx.app, name="pbx")
