@@ -14,6 +14,7 @@ from typing import Any
 
 from bimkit.ad_sites import desired_topology, topology_state
 from bimkit.directory import desired_directory, directory_state
+from bimkit.file_shares import file_server_data
 from bimkit.hostkeys import known_hosts_path, recorded_keys
 from bimkit.lab.state import LabPaths, lab_enabled
 from bimkit.model.addressing import reverse_zones
@@ -87,6 +88,8 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         data["ad_sites"] = topology_state(desired_topology(estate))
     if host.has(Role.workstation) and host.os is OsFamily.debian:
         data["workstation"] = config.workstations.model_dump()
+    if host.has(Role.file_server) and host.os is OsFamily.debian:
+        data["file_shares"] = file_server_data(estate)
     if host.os is OsFamily.debian and (host.has(Role.workstation) or host.has(Role.file_server)):
         # Domain members join, and check their membership, on the primary DC: a new
         # computer account is there at once, while another DC sees it after replication.

@@ -112,6 +112,15 @@ def converging(wanted: list[State]) -> Generator[Any, None, None]:
         yield StringCommand("systemctl", "enable", "--now", service.unit)
 
 
+def staged_secret(name: str, value: str) -> Generator[Any, None, str]:
+    """Upload `value` into a root-only file for the next command, which must remove it;
+    returns its path. Keeps a password off command lines and out of logs."""
+    staged = posixpath.join(PRIVATE_STAGING, name)
+    yield StringCommand("install", "-d", "-m", "700", "-o", "root", "-g", "root", PRIVATE_STAGING)
+    yield FileUploadCommand(StringIO(value + "\n"), staged)
+    return staged
+
+
 def _upload(item: ManagedFile) -> Generator[Any, None, None]:
     """Into a staging file (root-only folder for private ones), owner and mode set there,
     then renamed over the target: never half-written, never readable by others."""

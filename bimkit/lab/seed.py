@@ -15,6 +15,7 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
+from bimkit.file_shares import desired_folders
 from bimkit.model.estate import Estate, PlacedHost
 from bimkit.model.schema import Role
 
@@ -27,7 +28,9 @@ KINDS = (("rapor", "odt"), ("tutanak", "pdf"), ("dilekçe", "pdf"), ("teklif", "
 
 
 def share_files(estate: Estate, root: str) -> Iterator[tuple[str, bytes]]:
-    """(path, content) of every document in every department's folder under `root`."""
+    """(path, content) of every document in every department's folder under `root` (a unit's
+    inside its müdürlük's share, as bimkit.file_shares lays them out)."""
+    folders = {folder.change[0]: folder.path for folder in desired_folders(estate)}
     for department in sorted(estate.departments):
         chance = random.Random(f"bimkit seed {department}")
         for number in range(1, FILES_PER_DEPARTMENT + 1):
@@ -35,7 +38,7 @@ def share_files(estate: Estate, root: str) -> Iterator[tuple[str, bytes]]:
             folder = chance.choice(FOLDERS)
             size = min(int(chance.lognormvariate(9, 1.2)), 256 * 1024)
             yield (
-                f"{root}/{department}/{folder}/{kind}-{number:04d}.{extension}",
+                f"{root}/{folders[department]}/{folder}/{kind}-{number:04d}.{extension}",
                 chance.randbytes(size),
             )
 

@@ -660,6 +660,11 @@ class Department(Strict):
     id: Name = Field(description="stable short id")
     name: Text = Field(description="official Turkish name")
     parent: Name | None = Field(None, description="the müdürlük a unit belongs to")
+    own_share: bool = Field(
+        False,
+        description="a unit with a share of its own on the file server, instead of a "
+        "folder in its müdürlük's share",
+    )
 
 
 class DepartmentsFile(Strict):

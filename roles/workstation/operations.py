@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Generator
-from io import StringIO
 from typing import Any
 
-from pyinfra.api.command import FileUploadCommand, StringCommand
 from pyinfra.api.operation import operation
 from pyinfra.context import host
 from pyinfra.facts.files import FindInFile
 
-from roles.operations import PRIVATE_STAGING
+from roles.operations import staged_secret
 from roles.workstation.facts import DomainJoined
 from roles.workstation.plan import MKHOMEDIR, join_command
 
@@ -31,9 +28,7 @@ def joined(realm: str, data: dict[str, Any], password: str) -> Generator[Any, No
     if host.get_fact(DomainJoined, realm=realm, dc=data["join_dc"]):
         host.noop(f"{host.name} is a member of {realm}")
         return
-    staged = posixpath.join(PRIVATE_STAGING, "ad-join")
-    yield StringCommand("install", "-d", "-m", "700", "-o", "root", "-g", "root", PRIVATE_STAGING)
-    yield FileUploadCommand(StringIO(password + "\n"), staged)
+    staged = yield from staged_secret("ad-join", password)
     yield join_command(host.name, data, staged)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from bimkit.directory import computer_ou
 from roles.domain_controller.plan import krb5_conf
+from roles.file_server.plan import IDMAP_DOMAIN
 from roles.managed import ManagedDirectory, ManagedFile, ManagedLink, Service, State
 from roles.templates import render
 
@@ -27,6 +28,7 @@ PACKAGES = (
     "libnss-sss",
     "libpam-sss",
     "krb5-user",
+    "smbclient",  # the file server's shares with the user's Kerberos ticket
 )
 REALMD_CONF = "/etc/realmd.conf"
 SSSD_CONF = "/etc/sssd/sssd.conf"
@@ -40,7 +42,11 @@ RESTART_SSSD = (
     # A responder listed in sssd.conf (as the join's first one did) failed its socket:
     # cleared, the sockets start again with sssd, which wants them.
     "systemctl reset-failed sssd-nss.socket sssd-pam.socket 2>/dev/null || true",
-    "systemctl restart sssd",
+    "systemctl stop sssd",
+    # The cache keeps the ID ranges it was started with, and sssd refuses to start when
+    # they differ from the file's: it is rebuilt from the DCs.
+    "rm -f /var/lib/sss/db/cache_* /var/lib/sss/db/timestamps_*",
+    "systemctl start sssd",
 )
 PAC_SOCKET = "/etc/systemd/system/sssd-pac.socket"
 """Masked: sssd starts the PAC responder itself for an AD domain, and the socket then fails."""
@@ -92,8 +98,10 @@ def banner(data: Mapping[str, Any]) -> str:
 
 def wanted(data: Mapping[str, Any]) -> list[State]:
     """After the join: sssd, sign-in, banner, screen lock."""
+    low, high = IDMAP_DOMAIN
     sssd = render("workstation/sssd.conf.j2", realm=data["realm"], site=data["site"],
-                  cache_seconds=SSSD_CACHE_SECONDS)  # fmt: skip
+                  cache_seconds=SSSD_CACHE_SECONDS, idmap_min=low,
+                  idmap_size=high - low + 1)  # fmt: skip
     minutes = data["workstation"]["screen_lock_minutes"]
     return [
         # 0640 root:root: sssd's unit adds g+r at every start.

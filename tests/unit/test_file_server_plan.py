@@ -1,0 +1,85 @@
+"""roles/file_server and bimkit.file_shares: the shares, their ACLs and the join, planned
+without a host."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from bimkit.file_shares import SHARES_ROOT, desired_folders
+from bimkit.model.load import load_estate
+from roles.file_server.plan import SMB_CONF, before_join, folder_access, join_command
+from roles.managed import ManagedFile
+from tests.conftest import REPO, example_host_data
+
+DATA: dict[str, Any] = example_host_data()["fs1"]
+ESTATE = load_estate(REPO)
+
+
+def folders() -> dict[str, Any]:
+    return {folder.path: folder for folder in desired_folders(ESTATE)}
+
+
+def test_a_mudurluk_has_a_share_and_its_units_folders_inside_it() -> None:
+    found = folders()
+    assert found["fen-isleri"].share == "fen-isleri"
+    assert found["fen-isleri"].change == ("fen-isleri",) and found["fen-isleri"].read == ()
+    unit = found["bilgi-islem/yazilim"]  # a unit: its folder, read by its müdürlük
+    assert (unit.share, unit.change, unit.read) == (None, ("yazilim",), ("bilgi-islem",))
+    assert found["ortak"].change == ("Domain Users",)
+    # Parents before children: a unit's folder is made inside its share.
+    paths = list(found)
+    assert paths.index("bilgi-islem") < paths.index("bilgi-islem/yazilim")
+
+
+def test_a_unit_with_its_own_share_is_not_inside_its_mudurluk() -> None:
+    departments = ESTATE.departments.copy()
+    unit = departments["cagri-merkezi"]
+    departments["cagri-merkezi"] = unit.model_copy(update={"own_share": True})
+    estate = dataclasses.replace(ESTATE, departments=departments)
+    found = {folder.path: folder for folder in desired_folders(estate)}
+    assert found["cagri-merkezi"].share == "cagri-merkezi"
+    assert "yazi-isleri/cagri-merkezi" not in found
+
+
+def test_the_folder_acl_gives_its_groups_and_the_admins_and_nobody_else() -> None:
+    folder = {"path": "bilgi-islem/yazilim", "change": ["yazilim"], "read": ["bilgi-islem"]}
+    acl = folder_access(folder, SHARES_ROOT, 201000, {"yazilim": 201105, "bilgi-islem": 201101})
+    access = ["user::rwx", "group::---", "group:201000:rwx", "group:201101:r-x",
+              "group:201105:rwx", "mask::rwx", "other::---"]  # fmt: skip
+    assert acl.path == "/srv/shares/bilgi-islem/yazilim"
+    assert list(acl.entries) == access + [f"default:{entry}" for entry in access]
+    assert acl.setfacl()[:2] == ["setfacl", "--set"]
+
+
+def test_samba_is_a_member_server_with_rid_ids_and_the_shares() -> None:
+    smb = next(s for s in before_join(DATA) if isinstance(s, ManagedFile) and s.path == SMB_CONF)
+    text = smb.content
+    assert "security = ADS" in text and "realm = AD.KAYAPINAR.BEL.TR" in text
+    assert "idmap config KAYAPINAR : backend = rid" in text
+    assert "idmap config KAYAPINAR : range = 200000-399999" in text
+    assert "vfs objects = acl_xattr recycle" in text
+    assert "[fen-isleri]\n   comment = Fen İşleri Müdürlüğü\n   path = /srv/shares/fen-isleri" in (
+        text
+    )
+    assert "[yazilim]" not in text  # a unit's folder is inside its müdürlük's share
+    assert "[homes]" in text and "[ortak]" in text
+    assert smb.then[0].startswith("testparm")
+
+
+def test_workstations_compute_the_same_ids_as_the_file_server() -> None:
+    from roles.workstation.plan import SSSD_CONF, wanted
+
+    workstation = example_host_data()["fen-ws01"]
+    sssd = next(s for s in wanted(workstation) if getattr(s, "path", "") == SSSD_CONF)
+    assert "ldap_idmap_autorid_compat = True" in sssd.content  # type: ignore[union-attr]
+    assert "ldap_idmap_range_min = 200000" in sssd.content  # type: ignore[union-attr]
+    assert "ldap_idmap_range_size = 200000" in sssd.content  # type: ignore[union-attr]
+
+
+def test_the_file_server_joins_on_the_primary_dc_with_the_password_from_a_file() -> None:
+    command = join_command("fs1", DATA, "/etc/bimkit/.staging/ad-join")
+    assert "PASSWD_FILE=/etc/bimkit/.staging/ad-join net ads join -U Administrator" in command
+    assert "-S dc1.ad.kayapinar.bel.tr" in command
+    assert "createcomputer=Bilgisayarlar/merkez" in command
+    assert "rm -f /etc/bimkit/.staging/ad-join" in command and "%" not in command
