@@ -13,6 +13,8 @@ moved to the leavers OU, because their files and records are handed over first.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,6 +37,21 @@ COMPUTERS_OU = "Bilgisayarlar"
 def computer_ou(realm: str, site: str) -> str:
     """The OU a workstation at `site` joins into."""
     return f"OU={site},OU={COMPUTERS_OU},{base_dn(realm)}"
+
+
+NETBIOS_LENGTH = 15
+
+
+def computer_name(hostname: str) -> str:
+    """A domain member's computer account name: its hostname in capitals when NetBIOS's 15
+    characters hold it; a longer one keeps its first 10, then `-` and 4 characters of its
+    hash, so that `kultur-merkezi-ws01` and `-ws02` never share one account (cut at 15, both
+    would be `KULTUR-MERKEZI-`, and each join would take the other's account)."""
+    name = hostname.upper()
+    if len(name) <= NETBIOS_LENGTH:
+        return name
+    digest = base64.b32encode(hashlib.sha256(hostname.lower().encode()).digest()).decode()
+    return f"{name[:10]}-{digest[:4]}"
 
 
 def base_dn(realm: str) -> str:

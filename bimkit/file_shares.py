@@ -64,3 +64,20 @@ def file_server_data(estate: Estate) -> dict[str, object]:
         "admins": ADMINS,
         "folders": [dataclasses.asdict(folder) for folder in desired_folders(estate)],
     }
+
+
+def mounted_shares(estate: Estate, server: str) -> dict[str, object]:
+    """What a workstation mounts at sign-in from file server `server` (FQDN): each share
+    for the group it belongs to (pam_mount mounts those a person is a member of), and the
+    person's home folder."""
+    return {
+        "server": server,
+        "shares": [
+            {
+                "name": folder.share,
+                "group": None if folder.path == COMMON_SHARE else folder.change[0],
+            }
+            for folder in desired_folders(estate)
+            if folder.share is not None
+        ],
+    }

@@ -14,7 +14,7 @@ from typing import Any
 
 from bimkit.ad_sites import desired_topology, topology_state
 from bimkit.directory import desired_directory, directory_state
-from bimkit.file_shares import file_server_data
+from bimkit.file_shares import file_server_data, mounted_shares
 from bimkit.hostkeys import known_hosts_path, recorded_keys
 from bimkit.lab.state import LabPaths, lab_enabled
 from bimkit.model.addressing import reverse_zones
@@ -88,6 +88,9 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         data["ad_sites"] = topology_state(desired_topology(estate))
     if host.has(Role.workstation) and host.os is OsFamily.debian:
         data["workstation"] = config.workstations.model_dump()
+        server = file_server_for(estate)
+        if server is not None:
+            data["workstation"]["mounts"] = mounted_shares(estate, f"{server}.{config.realm}")
     if host.has(Role.file_server) and host.os is OsFamily.debian:
         data["file_shares"] = file_server_data(estate)
     if host.os is OsFamily.debian and (host.has(Role.workstation) or host.has(Role.file_server)):
@@ -137,6 +140,14 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
     if host.os is OsFamily.debian:
         data["ssh_hostname"] = str(host.address)
     return data
+
+
+def file_server_for(estate: Estate) -> str | None:
+    """The file server workstations mount the departments' shares from: the one at the
+    primary DC's site (the centre), else the first; None when the estate has none."""
+    servers = sorted(estate.hosts_with(Role.file_server), key=lambda server: server.name)
+    central = [server for server in servers if server.site == estate.primary_dc.site]
+    return (central or servers)[0].name if servers else None
 
 
 HA_ROLES = ("primary", "standby", "backup")

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bimkit.errors import BimkitError
 from bimkit.lab import aptproxy, dhcp_relay, mail_sink, seed, tsa
@@ -195,7 +196,8 @@ def up(
         machine.start(specs[lab_machine.host])
     with ThreadPoolExecutor(max_workers=16) as pool:
         list(pool.map(machine.wait_booted, specs.values()))
-    today = datetime.date.today()
+    # The estate's day, by which the log server files its days (not the box's UTC one).
+    today = datetime.datetime.now(ZoneInfo(estate.config.timezone)).date()
     for lab_machine in plan.machines:
         host = estate.hosts[lab_machine.host]
         written = seed.seed(specs[host.name].root, seed.files_for(estate, host, today))

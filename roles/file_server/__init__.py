@@ -19,7 +19,7 @@ def apply() -> None:
     data = host.data.dict()
     apt.packages(name="Samba (member server), winbind", packages=list(PACKAGES))
     converge(name="Kerberos, Samba and nsswitch settings (/etc/krb5.conf, /etc/samba/smb.conf)",
-             wanted=before_join(data))  # fmt: skip
+             wanted=before_join(host.name, data))  # fmt: skip
     member_server(name=f"Member server of {data['realm']}", data=data,
                   password=secret_value("ad_admin_password"))  # fmt: skip
     converge(name="Shares' root and homes, winbind and smbd", wanted=serving(data))

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bimkit.directory import computer_ou
+from bimkit.directory import computer_name, computer_ou
 from roles.domain_controller.plan import krb5_conf
 from roles.managed import ManagedDirectory, ManagedFile, Service, State
 from roles.templates import render
@@ -46,12 +46,13 @@ def workgroup(data: Mapping[str, Any]) -> str:
     return str(data["netbios_domain"]).upper()
 
 
-def before_join(data: Mapping[str, Any]) -> list[State]:
+def before_join(hostname: str, data: Mapping[str, Any]) -> list[State]:
     """Kerberos and Samba's settings, which the join reads; nsswitch for winbind."""
     shares = data["file_shares"]
     smb_conf = render(
         "file_server/smb.conf.j2",
         workgroup=workgroup(data),
+        netbios_name=computer_name(hostname),
         realm=data["realm"].upper(),
         idmap_domain="{}-{}".format(*IDMAP_DOMAIN),
         idmap_other="{}-{}".format(*IDMAP_OTHER),

@@ -13,10 +13,10 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from bimkit.directory import computer_ou
+from bimkit.directory import computer_name, computer_ou
 from roles.domain_controller.plan import krb5_conf
 from roles.file_server.plan import IDMAP_DOMAIN
-from roles.managed import ManagedDirectory, ManagedFile, ManagedLink, Service, State
+from roles.managed import Absent, ManagedDirectory, ManagedFile, ManagedLink, Service, State
 from roles.templates import render
 
 PACKAGES = (
@@ -29,11 +29,17 @@ PACKAGES = (
     "libpam-sss",
     "krb5-user",
     "smbclient",  # the file server's shares with the user's Kerberos ticket
+    "libpam-mount",  # the shares mounted at sign-in
+    "cifs-utils",
 )
 REALMD_CONF = "/etc/realmd.conf"
 SSSD_CONF = "/etc/sssd/sssd.conf"
 SSHD_CONF = "/etc/ssh/sshd_config.d/40-bimkit-workstation.conf"
 """Before the base role's 50-bimkit.conf: sshd takes the first value it reads."""
+PAM_MOUNT_CONF = "/etc/security/pam_mount.conf.xml"
+MOUNT_OPTIONS = "sec=krb5,cruid=%(USERUID),uid=%(USERUID),gid=%(USERGID),vers=3.1.1,nosuid,nodev"
+"""CIFS with the person's own ticket (cifs.upcall finds it by their uid), files shown as
+theirs; the server's ACLs decide what they may do."""
 DCONF_PROFILE = "/etc/dconf/profile/user"
 DCONF_SCREENSAVER = "/etc/dconf/db/local.d/00-bimkit-screensaver"
 DCONF_LOCKS = "/etc/dconf/db/local.d/locks/00-bimkit-screensaver"
@@ -56,11 +62,6 @@ DCONF_UPDATE = "if command -v dconf >/dev/null; then dconf update; fi"
 """Compiles the settings where a desktop (dconf) is installed; a server-like host has none."""
 MKHOMEDIR = "grep -q pam_mkhomedir /etc/pam.d/common-session || pam-auth-update --enable mkhomedir"
 """A home directory at first sign-in (Debian's PAM profile)."""
-
-
-def computer_name(hostname: str) -> str:
-    """The computer account's name: the host's, as NetBIOS allows (15 characters)."""
-    return hostname.upper()[:15]
 
 
 def join_command(hostname: str, data: Mapping[str, Any], password_file: str) -> str:
@@ -116,5 +117,17 @@ def wanted(data: Mapping[str, Any]) -> list[State]:
         ManagedFile(DCONF_SCREENSAVER, render("workstation/dconf-screensaver.j2", minutes=minutes),
                     then=(DCONF_UPDATE,)),
         ManagedFile(DCONF_LOCKS, render("workstation/dconf-locks.j2"), then=(DCONF_UPDATE,)),
+        *share_mounts(data),
         Service("sssd.service"),
     ]  # fmt: skip
+
+
+def share_mounts(data: Mapping[str, Any]) -> list[State]:
+    """pam_mount's volumes: the person's home folder and each share of a group they are in,
+    from the estate's central file server (none when the estate has no file server)."""
+    mounts = data["workstation"].get("mounts")
+    if not mounts:
+        return [Absent(PAM_MOUNT_CONF)]
+    text = render("workstation/pam_mount.conf.xml.j2", server=mounts["server"],
+                  shares=mounts["shares"], options=MOUNT_OPTIONS)  # fmt: skip
+    return [ManagedFile(PAM_MOUNT_CONF, text)]

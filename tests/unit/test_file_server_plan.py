@@ -53,8 +53,11 @@ def test_the_folder_acl_gives_its_groups_and_the_admins_and_nobody_else() -> Non
 
 
 def test_samba_is_a_member_server_with_rid_ids_and_the_shares() -> None:
-    smb = next(s for s in before_join(DATA) if isinstance(s, ManagedFile) and s.path == SMB_CONF)
+    smb = next(
+        s for s in before_join("fs1", DATA) if isinstance(s, ManagedFile) and s.path == SMB_CONF
+    )
     text = smb.content
+    assert "netbios name = FS1\n" in text
     assert "security = ADS" in text and "realm = AD.KAYAPINAR.BEL.TR" in text
     assert "idmap config KAYAPINAR : backend = rid" in text
     assert "idmap config KAYAPINAR : range = 200000-399999" in text

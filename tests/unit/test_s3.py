@@ -119,6 +119,11 @@ def test_a_host_key_adds_to_its_own_prefix_and_deletes_only_its_locks() -> None:
         fs1.put_object(Bucket="kayapinar-dr", Key="fs1/data/ab/abcd", Body=b"pack")
         fs1.put_object(Bucket="kayapinar-dr", Key="fs1/locks/1234", Body=b"lock")
         fs1.delete_object(Bucket="kayapinar-dr", Key="fs1/locks/1234")
+        # What restic does first: stat its config, list its own prefix.
+        fs1.put_object(Bucket="kayapinar-dr", Key="fs1/config", Body=b"config")
+        assert fs1.head_object(Bucket="kayapinar-dr", Key="fs1/config")["ContentLength"] == 6
+        listed = fs1.list_objects_v2(Bucket="kayapinar-dr", Prefix="fs1/")
+        assert {item["Key"] for item in listed["Contents"]} >= {"fs1/config", "fs1/data/ab/abcd"}
         dr.put_object(Bucket="kayapinar-dr", Key="dc1/config", Body=b"dc1")
         refused = {
             "reading dc1's repository": lambda: fs1.get_object(

@@ -42,3 +42,34 @@ def test_the_banner_names_the_municipality_and_keeps_other_braces() -> None:
     assert issue == "Kayapınar Belediyesi — yetkisiz giriş yasaktır {x}\n"
     lock = files()["/etc/dconf/db/local.d/00-bimkit-screensaver"]
     assert "idle-delay=uint32 600\n" in lock and "lock-enabled=true" in lock
+
+
+def test_the_shares_are_mounted_at_sign_in_by_group_with_the_persons_ticket() -> None:
+    from roles.workstation.plan import PAM_MOUNT_CONF
+
+    volumes = [line for line in files()[PAM_MOUNT_CONF].splitlines() if "<volume" in line]
+    fen = next(line for line in volumes if 'path="fen-isleri"' in line)
+    assert 'sgrp="fen-isleri"' in fen and 'server="fs1.ad.kayapinar.bel.tr"' in fen
+    assert "sec=krb5,cruid=%(USERUID)" in fen and "password" not in fen
+    common = next(line for line in volumes if 'path="ortak"' in line)
+    assert "sgrp" not in common, "every person mounts the common share"
+    assert any('path="%(USER)"' in line for line in volumes), "and their home folder"
+    # A unit's folder is inside its müdürlük's share: no volume of its own.
+    assert not any('path="yazilim"' in line for line in volumes)
+
+
+def test_an_estate_without_a_file_server_mounts_nothing() -> None:
+    from roles.managed import Absent
+    from roles.workstation.plan import PAM_MOUNT_CONF
+
+    data = {**DATA, "workstation": {k: v for k, v in DATA["workstation"].items() if k != "mounts"}}
+    assert Absent(PAM_MOUNT_CONF) in wanted(data)
+
+
+def test_long_hostnames_get_computer_names_of_their_own() -> None:
+    from bimkit.directory import computer_name
+
+    assert computer_name("fen-ws01") == "FEN-WS01"
+    first, second = computer_name("kultur-merkezi-ws01"), computer_name("kultur-merkezi-ws02")
+    assert first != second and len(first) == len(second) == 15
+    assert first.startswith("KULTUR-MER-") and computer_name("kultur-merkezi-ws01") == first
