@@ -129,5 +129,6 @@ def share_mounts(data: Mapping[str, Any]) -> list[State]:
     if not mounts:
         return [Absent(PAM_MOUNT_CONF)]
     text = render("workstation/pam_mount.conf.xml.j2", server=mounts["server"],
-                  shares=mounts["shares"], options=MOUNT_OPTIONS)  # fmt: skip
+                  shares=mounts["shares"], options=MOUNT_OPTIONS,
+                  uids="{}-{}".format(*IDMAP_DOMAIN))  # fmt: skip
     return [ManagedFile(PAM_MOUNT_CONF, text)]

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import secrets
 import shlex
+import warnings
 from collections.abc import Iterator
 
 import paramiko
@@ -55,6 +57,15 @@ def passwords(joined: None) -> Iterator[dict[str, str]]:
     # the directory step of the next deploy would do.
     on("dc1", f"samba-tool user disable {INACTIVE} >/dev/null")
     yield chosen
+    # The people's sessions end; in a lab machine (nspawn, hybrid cgroups) a user's systemd
+    # manager sometimes fails on its way down ("Failed to spawn executor"), which would
+    # read as a failed unit in the base spec of test_lab.py. Named here, then cleared.
+    for host in WORKSTATIONS:
+        failed = on(host, "systemctl --failed --no-legend --plain 'user@*' | cut -d' ' -f1")
+        if failed:
+            warnings.warn(f"{host}: lab sign-ins left {failed} failed", stacklevel=1)
+        on(host, f"for person in {' '.join(people)}; do loginctl terminate-user $person "
+                 "2>/dev/null; done; systemctl reset-failed 'user@*'")  # fmt: skip
 
 
 def sign_in(host: str, user: str, password: str, command: str) -> str:
@@ -84,11 +95,18 @@ def test_every_workstation_of_the_estate_is_joined_into_its_sites_ou(joined: Non
 def test_a_person_signs_in_with_their_ad_password_at_two_sites(
     passwords: dict[str, str],
 ) -> None:
+    since = on("fen-ws01", "date +%s")
     for host in ("fen-ws01", "zabita-ws01"):
         shown = sign_in(
             host, STAFF, passwords[STAFF], "id -un; echo $HOME; test -d $HOME && echo home"
         )
         assert shown.splitlines() == [STAFF, f"/home/{STAFF}", "home"], (host, shown)
+    # pam_mount asked for their home folder, the common share and their department's, and
+    # no other; the lab's kernel has no CIFS client, so each mount fails right there.
+    journal = on("fen-ws01", f"journalctl --since=@{since} --no-pager -o cat")
+    asked = set(re.findall(r"mount of (\S+) failed", journal))
+    assert asked == {STAFF, "ortak", "fen-isleri"}, journal[-3000:]
+    assert "cifs filesystem not supported" in journal
     # The same uid on both: sssd maps it from the account's SID.
     uids = {on(host, f"id -u {STAFF}") for host in ("fen-ws01", "zabita-ws01")}
     assert len(uids) == 1, uids

@@ -51,6 +51,7 @@ def test_the_shares_are_mounted_at_sign_in_by_group_with_the_persons_ticket() ->
     fen = next(line for line in volumes if 'path="fen-isleri"' in line)
     assert 'sgrp="fen-isleri"' in fen and 'server="fs1.ad.kayapinar.bel.tr"' in fen
     assert "sec=krb5,cruid=%(USERUID)" in fen and "password" not in fen
+    assert all('uid="200000-399999"' in line for line in volumes), "AD accounts only"
     common = next(line for line in volumes if 'path="ortak"' in line)
     assert "sgrp" not in common, "every person mounts the common share"
     assert any('path="%(USER)"' in line for line in volumes), "and their home folder"
