@@ -10,6 +10,16 @@ UNIT_DIR = "/etc/systemd/system"
 DAEMON_RELOAD = "systemctl daemon-reload"
 
 
+def restart_retried(service: str) -> str:
+    """Restart `service`; a start that fails is tried twice more (in lab machines systemd has
+    refused restarts of Kea and Samba for "unavailable resources"), then the service's own
+    journal lines say why."""
+    return (
+        f"for attempt in 1 2 3; do systemctl restart {service} && exit 0; sleep 3; done; "
+        f"journalctl -u {service} -n 15 --no-pager; exit 1"
+    )
+
+
 def unit_files(
     units: Mapping[str, str], restart: Mapping[str, str] | None = None
 ) -> list[ManagedFile]:

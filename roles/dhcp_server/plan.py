@@ -13,15 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from roles.templates import render
+from roles.units import restart_retried
 
 PACKAGES = ("kea-dhcp4-server", "python3")
 SERVICE = "kea-dhcp4-server.service"
-RESTART = (
-    f"for attempt in 1 2 3; do systemctl restart {SERVICE} && exit 0; sleep 3; done; "
-    f"journalctl -u {SERVICE} -n 15 --no-pager; exit 1"
-)
-"""The restart; a start that fails is tried twice more (once, in the lab, systemd refused it
-for "unavailable resources"), then Kea's own journal lines say why."""
+RESTART = restart_retried(SERVICE)
 KEA_CONF = "/etc/kea/kea-dhcp4.conf"
 CHECK_CONFIG = f"runuser -u _kea -- env KEA_LOCKFILE_DIR=none kea-dhcp4 -t {KEA_CONF}"
 """Kea's own check, as the service's user and without its logger lock file: run as root, it

@@ -44,6 +44,7 @@ from roles.domain_controller.plan import (
     shown_password_settings,
     zone_create_command,
 )
+from roles.units import restart_retried
 
 logger = logging.getLogger("pyinfra")
 
@@ -171,7 +172,7 @@ def dns_forwarders(line: str | None) -> Generator[Any, None, None]:
         host.noop("DNS forwarders match estate.yaml")
         return
     yield forwarders_command(line)
-    yield StringCommand("systemctl", "restart", "samba-ad-dc")
+    yield restart_retried("samba-ad-dc.service")
 
 
 @operation()
