@@ -57,15 +57,22 @@ def passwords(joined: None) -> Iterator[dict[str, str]]:
     # the directory step of the next deploy would do.
     on("dc1", f"samba-tool user disable {INACTIVE} >/dev/null")
     yield chosen
-    # The people's sessions end; in a lab machine (nspawn, hybrid cgroups) a user's systemd
-    # manager sometimes fails on its way down ("Failed to spawn executor"), which would
-    # read as a failed unit in the base spec of test_lab.py. Named here, then cleared.
+    # The people's sessions end, and their systemd managers stop. In a lab machine (nspawn,
+    # hybrid cgroups) such a manager sometimes fails on its way down ("Failed to spawn
+    # executor"), which would read as a failed unit in the base spec of test_lab.py. The
+    # managers stop some seconds after the last session (UserStopDelaySec), so this waits
+    # for them all to be gone before it names and clears the failed ones.
     for host in WORKSTATIONS:
+        on(host, f"for person in {' '.join(people)}; do loginctl terminate-user $person "
+                 "2>/dev/null; done; true")  # fmt: skip
+    for host in WORKSTATIONS:
+        on(host, "for i in $(seq 90); do systemctl list-units --no-legend --plain "
+                 "--state=active,activating,deactivating 'user@2*' | grep -q . || break; "
+                 "sleep 1; done")  # fmt: skip
         failed = on(host, "systemctl --failed --no-legend --plain 'user@*' | cut -d' ' -f1")
         if failed:
             warnings.warn(f"{host}: lab sign-ins left {failed} failed", stacklevel=1)
-        on(host, f"for person in {' '.join(people)}; do loginctl terminate-user $person "
-                 "2>/dev/null; done; systemctl reset-failed 'user@*'")  # fmt: skip
+        on(host, "systemctl reset-failed 'user@*'")
 
 
 def sign_in(host: str, user: str, password: str, command: str) -> str:
