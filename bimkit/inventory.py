@@ -9,6 +9,7 @@ estate and never a secret; secrets are read on the control machine by
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from bimkit.model.addressing import reverse_zones
 from bimkit.model.dhcp import dhcp_subnets, provisioning_url
 from bimkit.model.estate import Estate, PlacedHost
 from bimkit.model.schema import OsFamily, Role, VlanKind
+from bimkit.model.switching import switch_plan
 from bimkit.model.telephony import sip_devices
 
 HostEntry = tuple[str, dict[str, Any]]
@@ -137,9 +139,29 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         data["log_archive"] = log_archive_data(estate)
     if host.has(Role.pbx):
         data["pbx"] = pbx_data(estate)
+    if host.has(Role.switch) and host.os in SWITCH_DRIVERS:
+        plan = switch_plan(estate, host)
+        data["switch"] = json.loads(json.dumps(dataclasses.asdict(plan), default=str))
+        data["netmiko_device_type"] = SWITCH_DRIVERS[host.os]
+        data["netmiko_host"] = str(host.address)
     if host.os is OsFamily.debian:
         data["ssh_hostname"] = str(host.address)
     return data
+
+
+SWITCH_DRIVERS = {
+    OsFamily.cisco_ios: "cisco_ios",
+    OsFamily.aruba_aoss: "hp_procurve",
+    OsFamily.huawei_vrp: "huawei",
+}
+"""netmiko's device type for each platform bimkit configures."""
+SWITCH_CONNECTOR = "@netmiko/"
+"""Inventory names of switches start with this: pyinfra then reaches them with
+roles.switch.connector (registered as the `netmiko` connector)."""
+
+
+def inventory_name(host: PlacedHost) -> str:
+    return SWITCH_CONNECTOR + host.name if host.os in SWITCH_DRIVERS else host.name
 
 
 def file_server_for(estate: Estate) -> str | None:
@@ -292,7 +314,7 @@ def unpinned_hosts(estate: Estate) -> list[str]:
 def plan_inventory(estate: Estate) -> dict[str, list[HostEntry]]:
     """Every pyinfra group with its hosts and their data, in a stable order."""
     hosts = sorted(estate.hosts.values(), key=lambda h: (estate.sites[h.site].number, h.name))
-    entries = {host.name: (host.name, host_data(estate, host)) for host in hosts}
+    entries = {host.name: (inventory_name(host), host_data(estate, host)) for host in hosts}
     groups: dict[str, list[HostEntry]] = {
         group: [entries[h.name] for h in hosts if h.roles & set(roles)]
         for group, roles in ROLE_GROUPS.items()

@@ -27,6 +27,7 @@ from pydantic_settings import (
 from bimkit.errors import SecretsError
 from bimkit.lab.state import LabPaths, lab_enabled
 from bimkit.model.estate import Estate
+from bimkit.model.platforms import PLATFORMS
 from bimkit.model.schema import Role
 
 ENV_PREFIX = "BIMKIT_"
@@ -113,6 +114,20 @@ def required_secrets(estate: Estate) -> list[SecretSpec]:
         specs.append(SecretSpec("pbx_secret", "seed of every SIP password and voicemail PIN", pbx))
         if estate.config.telephony.trunk:
             specs.append(SecretSpec("sip_trunk_password", "the operator's SIP trunk", pbx))
+    switches = ", ".join(h.name for h in estate.hosts_with(Role.switch) if h.os in PLATFORMS)
+    if switches:
+        login = estate.config.switching.login_user
+        specs += [
+            SecretSpec(
+                "switch_password",
+                f"password of `{login}`, bimkit's account on every switch",
+                switches,
+            ),
+            SecretSpec(
+                "snmp_auth_password", "SNMPv3 authentication password (monitoring)", switches
+            ),
+            SecretSpec("snmp_priv_password", "SNMPv3 privacy password (monitoring)", switches),
+        ]
     if log_servers and estate.config.logs.tsa.header:
         specs.append(
             SecretSpec(

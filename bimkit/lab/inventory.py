@@ -6,10 +6,11 @@ unchanged against the lab and against real hosts.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bimkit.errors import BimkitError
-from bimkit.inventory import HostEntry
+from bimkit.inventory import SWITCH_CONNECTOR, HostEntry
 from bimkit.lab import mail_sink, tsa
 from bimkit.lab.state import LabPaths, LabState
 
@@ -53,7 +54,32 @@ def lab_groups(groups: dict[str, list[HostEntry]], paths: LabPaths) -> dict[str,
             "apt_proxy": f"http://{machine.gateway}:{state.apt_proxy_port}",
         }
 
+    switches = simulated_switches(paths)
+
+    def lab_entry(name: str, data: dict[str, Any]) -> HostEntry | None:
+        if name in state.machines:
+            return name, lab_data(name, data)
+        device = name.removeprefix(SWITCH_CONNECTOR)
+        if name.startswith(SWITCH_CONNECTOR) and device in switches:
+            return name, {**data, **switches[device]}
+        return None
+
     return {
-        group: [(name, lab_data(name, data)) for name, data in entries if name in state.machines]
+        group: [entry for name, data in entries if (entry := lab_entry(name, data))]
         for group, entries in groups.items()
+    }
+
+
+def simulated_switches(paths: LabPaths) -> dict[str, dict[str, Any]]:
+    """name -> connection data of each simulated switch running now (none: {})."""
+    if not paths.simulated_switches.exists():
+        return {}
+    running: list[dict[str, Any]] = json.loads(paths.simulated_switches.read_text())
+    return {
+        device["name"]: {
+            "netmiko_host": "127.0.0.1",
+            "netmiko_port": device["port"],
+            "netmiko_minute_seconds": device["minute_seconds"],
+        }
+        for device in running
     }

@@ -50,6 +50,11 @@ class LabPaths:
         return self.root / "ssh" / "config"
 
     @property
+    def simulated_switches(self) -> Path:
+        """Where the simulated switches that run now listen (bimkit.lab.simulated_switch)."""
+        return self.root / "simulated-switches.json"
+
+    @property
     def secrets(self) -> Path:
         """Secrets the lab generated for itself (never real ones)."""
         return self.root / "secrets"

@@ -18,6 +18,7 @@ from bimkit.model.schema import (
     OsFamily,
     Person,
     Phone,
+    PortRange,
     Role,
     VlanKind,
 )
@@ -81,6 +82,8 @@ class PlacedHost:
     """Debian release (Linux hosts): the host's own, else the estate's."""
     description: str
     source: Source
+    ports: tuple[PortRange, ...] = ()
+    """Switches: the port plan."""
 
     def has(self, role: Role) -> bool:
         return role in self.roles

@@ -45,6 +45,7 @@ from bimkit.model.schema import (
     SiteFile,
     UsernamesFile,
 )
+from bimkit.model.switching import switch_problems
 from bimkit.model.telephony import telephony_problems
 from bimkit.model.usernames import UsernameAssignment, assign_usernames
 
@@ -250,6 +251,7 @@ def load_estate(root: Path) -> Estate:
         site_phones={site_file.name: tuple(site_file.phones) for _, site_file in site_files},
     )
     problems = fixed_addresses_in_pools(estate) + telephony_problems(estate)
+    problems += switch_problems(estate)
     if problems:
         raise EstateInvalid(problems)
     return estate

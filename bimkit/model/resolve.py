@@ -129,6 +129,7 @@ def _place_hosts(
                 release=host.release or release,
                 description=host.description,
                 source=Source(file, path),
+                ports=tuple(host.ports),
             )
         )
     return placed

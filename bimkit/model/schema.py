@@ -51,8 +51,8 @@ class OsFamily(StrEnum):
     debian = "debian"
     windows = "windows"
     cisco_ios = "cisco_ios"
-    aruba_os = "aruba_os"
-    hp_comware = "hp_comware"
+    aruba_aoss = "aruba_aoss"  # HP ProCurve / Aruba AOS-S
+    hp_comware = "hp_comware"  # known, but bimkit has no configuration template for it
     huawei_vrp = "huawei_vrp"
 
     @property
@@ -402,6 +402,30 @@ class SiteLink(Strict):
     cost: int = Field(100, ge=1, le=32767, description="lower is preferred (AD's default: 100)")
 
 
+class Snmp(Strict):
+    """SNMPv3 on the network devices; the passwords are secrets (`bimkit secrets check`)."""
+
+    user: Name = Field("bimkit-nms", description="SNMPv3 user the monitoring system polls as")
+    group: Name = Field("bimkit-ro", description="SNMPv3 group (read-only view of everything)")
+
+
+class Switching(Strict):
+    """What every switch of the estate gets besides its port plan (bimkit/network)."""
+
+    login_user: Name = Field(
+        "bimkit",
+        description="local account bimkit signs in with (password: the `switch_password` "
+        "secret, set once on the device by hand; bimkit never changes it)",
+    )
+    admins_group: Name = Field(
+        "bim-admins", description="group whose active members get a local admin account"
+    )
+    storm_control_percent: float = Field(
+        5.0, gt=0, le=100, description="broadcast and multicast limit on edge ports"
+    )
+    snmp: Snmp = Field(default_factory=Snmp, description="SNMPv3 for monitoring")
+
+
 class WorkstationPolicy(Strict):
     """What every domain-joined workstation shows and enforces (roles/workstation)."""
 
@@ -522,6 +546,9 @@ class EstateConfig(Strict):
     workstations: WorkstationPolicy = Field(
         default_factory=WorkstationPolicy, description="sign-in banner and screen lock"
     )
+    switching: Switching = Field(
+        default_factory=Switching, description="management, guards and accounts of switches"
+    )
 
 
 # --- sites/<name>.yaml ---------------------------------------------------------------------
@@ -537,6 +564,7 @@ class VlanSpec(Strict):
 
 
 class PortUse(StrEnum):
+    server = "server"
     workstation = "workstation"
     phone = "phone"
     camera = "camera"
@@ -545,11 +573,25 @@ class PortUse(StrEnum):
 
 
 class PortRange(Strict):
-    """Consecutive ports of a switch with one use (the switch's VLAN for them follows)."""
+    """Consecutive ports of a switch with one use; the use decides VLANs, PoE and guards.
+
+    server: access port in the servers VLAN. workstation: the data VLAN. phone:
+    the data VLAN with the voice VLAN (a PC behind the phone). camera: the
+    cameras VLAN. access_point: a trunk with the management VLAN untagged and
+    data and guests tagged. These are edge ports (portfast, BPDU guard, storm
+    control); uplinks are trunks, trusted by DHCP snooping.
+    """
 
     first: int = Field(ge=1, le=512, description="first port number")
     last: int = Field(ge=1, le=512, description="last port number (inclusive)")
     use: PortUse = Field(description="what is plugged in")
+    vlans: list[VlanKind] | None = Field(
+        None, description="uplinks only: VLANs the trunk carries (default: every VLAN of the site)"
+    )
+    poe: bool | None = Field(
+        None, description="power over Ethernet (default: on for phones, cameras, access points)"
+    )
+    description: Text = Field("", description="what the ports lead to, shown on the switch")
 
     @model_validator(mode="after")
     def _ordered(self) -> PortRange:
@@ -683,6 +725,13 @@ class GroupsFile(Strict):
 
 
 Username = Annotated[str, Field(pattern=USERNAME_PATTERN.pattern)]
+SshPublicKey = Annotated[
+    str,
+    Field(
+        pattern=r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,3}"
+        r"( [A-Za-z0-9@._-]+)?$"
+    ),
+]
 PersonId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$")]
 
 
@@ -704,6 +753,11 @@ class Person(Strict):
     mailbox: bool = Field(True, description="voicemail box on their extension")
     queues: list[Name] = Field(default_factory=list, description="call-centre queues they answer")
     groups: list[Name] = Field(default_factory=list, description="security groups")
+    ssh_keys: list[SshPublicKey] = Field(
+        default_factory=list,
+        description="public SSH keys: admins sign in to switches with them where the "
+        "platform takes keys",
+    )
     active: bool = Field(True, description="false disables account, phone and voicemail")
 
 

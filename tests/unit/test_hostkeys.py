@@ -52,7 +52,7 @@ def test_the_inventory_checks_every_ssh_host_strictly_against_the_pinned_file(
     dc1 = dict(groups["linux"])["dc1"]
     assert dc1["ssh_strict_host_key_checking"] == "yes"
     assert dc1["ssh_known_hosts_file"] == str(Path(estate_data.root) / "known_hosts")
-    assert "ssh_strict_host_key_checking" not in dict(groups["switches"])["core-sw1"]
+    assert "ssh_strict_host_key_checking" not in dict(groups["switches"])["@netmiko/core-sw1"]
 
 
 def test_unpinned_hosts_are_named(estate_data: EstateData) -> None:

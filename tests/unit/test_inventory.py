@@ -29,11 +29,13 @@ def test_role_and_site_groups_of_the_example_estate() -> None:
     assert names(groups["log_servers"]) == ["log1"]
     assert names(groups["backup_servers"]) == ["dr1"]
     assert names(groups["dr_hosts"]) == ["dr1"]
-    assert names(groups["switches"]) == ["core-sw1", "fkm-sw1", "zabita-sw1", "fen-sw1"]
+    # pyinfra reaches switches with bimkit's netmiko connector (roles/switch/connector.py).
+    switches = ["core-sw1", "fkm-sw1", "zabita-sw1", "fen-sw1"]
+    assert names(groups["switches"]) == [f"@netmiko/{name}" for name in switches]
     assert "fen-ws03" in names(groups["workstations"])
     assert names(groups["windows"]) == ["fen-ws03"]
     assert "fen-ws03" not in names(groups["linux"])
-    assert names(groups["site_zabita"]) == ["zabita-sw1", "zabita-ws01", "zabita-ws02"]
+    assert names(groups["site_zabita"]) == ["@netmiko/zabita-sw1", "zabita-ws01", "zabita-ws02"]
     assert set(groups) >= {"site_merkez", "site_fkm", "site_fen-isleri"}
 
 
@@ -47,8 +49,11 @@ def test_host_data_carries_what_roles_need() -> None:
     assert dc1["dns_servers"] == ["10.21.17.10", "10.21.33.10"]
     assert dc1["syslog_servers"] == ["10.21.17.12"]
     assert dict(groups["additional_dcs"])["dc2"]["dc_role"] == "additional"
-    switch = dict(groups["switches"])["zabita-sw1"]
-    assert switch["os"] == "hp_comware" and "ssh_hostname" not in switch
+    switch = dict(groups["switches"])["@netmiko/zabita-sw1"]
+    assert switch["os"] == "cisco_ios" and "ssh_hostname" not in switch
+    assert switch["netmiko_device_type"] == "cisco_ios"
+    assert switch["netmiko_host"] == "10.21.48.2"
+    assert switch["switch"]["management_vlan"] == 10
 
 
 def test_host_data_is_plain_json_without_secret_looking_keys() -> None:

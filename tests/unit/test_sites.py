@@ -59,7 +59,7 @@ def test_a_large_site_has_a_file_server_its_role_protects() -> None:
         ({"name": "—!—"}, r"site name `—!—` cannot be a host name"),
         ({"name": "a" * 41}, r"cannot be a host name .*too long"),
         ({"workstations": 30}, r"workstations 30 is outside 1-20 for template `unit-small`"),
-        ({"switch_os": "ios-xe"}, r"switch_os `ios-xe` is not one of hp_comware"),
+        ({"switch_os": "ios-xe"}, r"switch_os `ios-xe` is not one of cisco_ios"),
         ({"workstations": 20, "phones": 4}, r"has 23 access ports; 24 are asked for"),
         ({"fax": 2}, r"template `unit-small` has no parameter fax"),
     ],
