@@ -23,6 +23,10 @@ from hier_config import HConfig, Platform, WorkflowRemediation, get_hconfig
 from roles.templates import render
 
 
+VLAN = r"vlan (?!1$)\d+$"
+"""VLANs bimkit owns: all but VLAN 1, which no platform lets anyone remove."""
+
+
 @dataclass(frozen=True)
 class Driver:
     """How bimkit speaks to one platform."""
@@ -49,7 +53,7 @@ DRIVERS: dict[str, Driver] = {
             r"hostname ",
             r"ip domain-name ",
             r"clock timezone ",
-            r"vlan \d+$",
+            VLAN,
             r"ip dhcp snooping",
             r"interface GigabitEthernet1/0/({ports})$",
             r"interface Vlan{mgmt}$",
@@ -75,7 +79,7 @@ DRIVERS: dict[str, Driver] = {
             r"logging \d",
             r"ip default-gateway ",
             r"interface ({ports})$",
-            r"vlan \d+$",
+            VLAN,
             r"dhcp-snooping",
             r"spanning-tree",
             r"snmpv3 enable$",
@@ -92,11 +96,10 @@ DRIVERS: dict[str, Driver] = {
         managed=(
             r"sysname ",
             r"clock timezone ",
-            r"vlan batch ",
             r"stp bpdu-protection$",
             r"dhcp enable$",
             r"dhcp snooping enable$",
-            r"vlan \d+$",
+            VLAN,
             r"interface Vlanif{mgmt}$",
             r"interface GigabitEthernet0/0/({ports})$",
             r"ip route-static 0\.0\.0\.0 ",
