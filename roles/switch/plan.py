@@ -22,7 +22,6 @@ from hier_config import HConfig, Platform, WorkflowRemediation, get_hconfig
 
 from roles.templates import render
 
-
 VLAN = r"vlan (?!1$)\d+$"
 """VLANs bimkit owns: all but VLAN 1, which no platform lets anyone remove."""
 
