@@ -8,7 +8,20 @@ import sys
 import typer
 from rich.text import Text
 
-from bimkit.cli import dc, deploy, directory, dr, estate, hostkeys, lab, logs, pbx, secrets, site
+from bimkit.cli import (
+    dc,
+    deploy,
+    directory,
+    dr,
+    estate,
+    hostkeys,
+    lab,
+    logs,
+    net,
+    pbx,
+    secrets,
+    site,
+)
 from bimkit.cli.output import DataOption, stderr
 from bimkit.errors import BimkitError
 from dr.errors import DrError
@@ -40,6 +53,7 @@ app.add_typer(directory.app, name="directory")
 app.add_typer(dr.app, name="dr")
 app.add_typer(logs.app, name="logs")
 app.add_typer(pbx.app, name="pbx")
+app.add_typer(net.app, name="net")
 app.add_typer(site.app, name="site")
 
 

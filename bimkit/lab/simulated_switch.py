@@ -277,6 +277,8 @@ class IosProcessor(BaseCommandProcessor):
             body = "\n".join(device.running.lines())
             self.write_line(f"Building configuration...\n\nCurrent configuration : "
                             f"{len(body)} bytes\n!\n{body}\n!\nend\n")  # fmt: skip
+        elif line == "show startup-config":
+            self.write_line("\n".join(device.startup) or "startup-config is not present")
         elif line == "show snmp user":
             for user in device.snmp_users:
                 self.write_line(f"\nUser name: {user}\nEngine ID: 800000090300\n"

@@ -25,7 +25,7 @@ from dr.paths import (
 )
 from roles.templates import render
 
-PACKAGES = ("restic",)
+PACKAGES = ("restic", "git")  # git: the switches' configuration archive (bimkit net backup)
 """The jobs themselves come with the host runtime (roles/dr_runtime)."""
 REST_SERVER_PACKAGE = "restic-rest-server"
 PORT = 8000

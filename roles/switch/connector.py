@@ -28,16 +28,17 @@ PASSWORD = SecretSpec("switch_password", "", "")
 
 
 def endpoint_of(name: str, data: Any) -> Endpoint:
-    """How to reach the device: from the host data, with the password from the secrets."""
+    """How to reach the device: from its host data (anything with `.get`), with the password
+    from the secrets."""
     password = load_secrets([PASSWORD]).get(PASSWORD.name)
     return Endpoint(
         name=name,
-        device_type=data.netmiko_device_type,
-        host=data.netmiko_host,
-        port=int(data.netmiko_port or 22),
-        username=data.switch["login_user"],
+        device_type=data.get("netmiko_device_type"),
+        host=data.get("netmiko_host"),
+        port=int(data.get("netmiko_port") or 22),
+        username=data.get("switch")["login_user"],
         password=password,
-        minute_seconds=float(data.netmiko_minute_seconds or 60),
+        minute_seconds=float(data.get("netmiko_minute_seconds") or 60),
     )
 
 

@@ -139,33 +139,36 @@ def safe_apply(
     problem = ""
     try:
         output = session.send_config_set(
-            commands, config_mode_command=rollback.arm, read_timeout=60
+            commands, config_mode_command=rollback.arm, read_timeout=20
         )
         refused = [line.strip() for line in output.splitlines() if line.lstrip().startswith("%")]
         if refused:
             problem = f"the device refused part of the change: {'; '.join(refused)}"
         session.disconnect()
+        cut = False
     except (ReadTimeout, OSError, EOFError) as error:
-        problem = f"the session ended while the change was sent ({str(error).splitlines()[0]})"
-    if answers(endpoint):
+        # A session the device closed mid-change: it dropped off the network.
+        cut = not session.is_alive()
+        problem = f"the session ended while the change was sent ({type(error).__name__})"
+    if not cut and answers(endpoint):
         now = connect(endpoint)
         try:
-            if problem and rollback.revert_now:
+            if not problem:
+                now.send_command_timing(rollback.confirm)
+                now.save_config()
+                return
+            if rollback.revert_now:
                 now.send_command_timing(rollback.revert_now)
                 raise DeviceError(
                     f"switch `{endpoint.name}`: {problem}; the change was taken back and "
                     "nothing was saved"
                 )
-            if problem:
-                raise DeviceError(
-                    f"switch `{endpoint.name}`: {problem}; it is not confirmed, so the switch "
-                    f"takes it back in {ROLLBACK_MINUTES} minutes"
-                )
-            now.send_command_timing(rollback.confirm)
-            now.save_config()
+            raise DeviceError(
+                f"switch `{endpoint.name}`: {problem}; it is not confirmed, so the switch "
+                f"takes it back in {ROLLBACK_MINUTES} minutes"
+            )
         finally:
             now.disconnect()
-        return
     wait = ROLLBACK_MINUTES * endpoint.minute_seconds
     log(f"{endpoint.name}: no answer on its management address after the change; "
         f"waiting up to {wait:.0f} s for its rollback")  # fmt: skip
