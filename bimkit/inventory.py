@@ -297,18 +297,29 @@ def pin_host_keys(
 ) -> dict[str, list[HostEntry]]:
     """Every SSH host's data with strict host key checking against `known_hosts`."""
     pinned = {"ssh_known_hosts_file": str(known_hosts), "ssh_strict_host_key_checking": "yes"}
+    switch = {"netmiko_known_hosts": str(known_hosts)}  # roles/switch/device.py: strict
+
+    def pin(data: dict[str, Any]) -> dict[str, Any]:
+        if "ssh_hostname" in data:
+            return {**data, **pinned}
+        return {**data, **switch} if "netmiko_host" in data else data
+
     return {
-        group: [
-            (name, {**data, **pinned} if "ssh_hostname" in data else data) for name, data in entries
-        ]
-        for group, entries in groups.items()
+        group: [(name, pin(data)) for name, data in entries] for group, entries in groups.items()
     }
+
+
+def reached_over_ssh(host: PlacedHost) -> bool:
+    """Linux hosts (pyinfra's SSH) and the switches bimkit configures (netmiko's SSH)."""
+    return host.os.is_linux or host.os in SWITCH_DRIVERS
 
 
 def unpinned_hosts(estate: Estate) -> list[str]:
     """SSH hosts with no key in the known_hosts file beside the data."""
     recorded = recorded_keys(known_hosts_path(estate))
-    return sorted(h.name for h in estate.hosts.values() if h.os.is_linux and h.name not in recorded)
+    return sorted(
+        h.name for h in estate.hosts.values() if reached_over_ssh(h) and h.name not in recorded
+    )
 
 
 def plan_inventory(estate: Estate) -> dict[str, list[HostEntry]]:

@@ -11,6 +11,7 @@ from bimkit import hostkeys
 from bimkit.cli.output import DataOption, console, load, stderr
 from bimkit.errors import BimkitError
 from bimkit.hostkeys import HostTarget, KeyState
+from bimkit.inventory import reached_over_ssh
 from bimkit.model.estate import Estate
 
 app = typer.Typer(help="SSH host keys of the estate's hosts (known_hosts).", no_args_is_help=True)
@@ -28,7 +29,7 @@ STYLE = {
 
 def _targets(estate: Estate, hosts: list[str] | None) -> list[HostTarget]:
     """The chosen SSH hosts; unknown names are refused before any connection."""
-    ssh_hosts = {h.name: str(h.address) for h in estate.hosts.values() if h.os.is_linux}
+    ssh_hosts = {h.name: str(h.address) for h in estate.hosts.values() if reached_over_ssh(h)}
     chosen = sorted(set(hosts)) if hosts else sorted(ssh_hosts)
     unknown = [name for name in chosen if name not in ssh_hosts]
     if unknown:

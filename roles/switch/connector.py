@@ -7,8 +7,8 @@ password of the account bimkit signs in with is the `switch_password` secret,
 read on the control machine when the connection opens.
 
 Host data: `netmiko_device_type`, `netmiko_host`, `netmiko_port` (22),
-`netmiko_minute_seconds` (60; the lab's simulated switches run faster), and
-`switch.login_user`.
+`netmiko_minute_seconds` (60; the lab's simulated switches run faster),
+`netmiko_known_hosts` (the pinned keys beside the data) and `switch.login_user`.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def endpoint_of(name: str, data: Any) -> Endpoint:
         username=data.get("switch")["login_user"],
         password=password,
         minute_seconds=float(data.get("netmiko_minute_seconds") or 60),
+        known_hosts=data.get("netmiko_known_hosts"),
     )
 
 

@@ -20,6 +20,7 @@ from netmiko.exceptions import (
     NetmikoTimeoutException,
     ReadTimeout,
 )
+from paramiko.ssh_exception import SSHException
 
 from bimkit.errors import BimkitError
 
@@ -41,6 +42,9 @@ class Endpoint:
     password: str
     minute_seconds: float = 60.0
     """A minute of the device's rollback timer (shorter on the lab's simulated switches)."""
+    known_hosts: str | None = None
+    """Pinned host keys (`bimkit hostkeys scan`): a device offering another key is refused.
+    None only in the lab, whose simulated switches are made afresh for each run."""
 
 
 @dataclass(frozen=True)
@@ -100,14 +104,25 @@ def connect(endpoint: Endpoint, timeout: float = 20) -> Any:
             fast_cli=False,
             allow_agent=False,
             use_keys=False,
+            ssh_strict=endpoint.known_hosts is not None,
+            system_host_keys=False,
+            alt_host_keys=endpoint.known_hosts is not None,
+            alt_key_file=endpoint.known_hosts or "",
         )
     except NetmikoAuthenticationException:
         raise DeviceError(
             f"{where}: the device refused user `{endpoint.username}`'s password "
             "(the `switch_password` secret)"
         ) from None
-    except (NetmikoTimeoutException, OSError) as error:
-        cause = str(error).splitlines()[0] if str(error) else type(error).__name__
+    except (NetmikoTimeoutException, OSError, SSHException) as error:
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        if "known_hosts" in str(error) or "host key" in str(error).lower():
+            raise DeviceError(
+                f"{where}: its SSH host key is not pinned in {endpoint.known_hosts} "
+                f"({lines[-1]}); check it out of band, then `bimkit hostkeys scan "
+                f"{endpoint.name}`"
+            ) from None
+        cause = next((line for line in lines if "paramiko" not in line), type(error).__name__)
         raise DeviceError(f"{where}: no SSH answer ({cause})") from None
 
 

@@ -24,7 +24,7 @@ import pytest
 from bimkit.lab.state import LabPaths
 from bimkit.lab.switches import device_specs, simulated_switches
 from bimkit.model.load import load_estate
-from roles.switch.device import Endpoint, connect
+from roles.switch.device import DeviceError, Endpoint, connect
 from tests.conftest import EstateData, copy_estate_data
 from tests.lab.conftest import BIN, DeployTotals, bimkit, run, totals
 
@@ -256,3 +256,19 @@ def test_an_unreachable_switch_fails_alone_and_the_others_are_applied(
     assert "switch `fkm-sw1` (127.0.0.1:9): no SSH answer" in result.output, result.output[-3000:]
     assert result.changed == 1  # zabita-sw1 put back
     assert net(ios_data, switch_secrets, "drift", "zabita-sw1").returncode == 0
+
+
+def test_a_switch_is_trusted_only_by_its_pinned_host_key(
+    switches: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """Production pins each switch's key (`bimkit hostkeys scan`); the lab does not."""
+    spec = switches["zabita-sw1"]
+    pinned = tmp_path / "known_hosts"
+    pinned.write_text("")
+    endpoint = Endpoint(spec["name"], "cisco_ios", "127.0.0.1", spec["port"], spec["username"],
+                        spec["password"], MINUTE, known_hosts=str(pinned))  # fmt: skip
+    with pytest.raises(DeviceError, match=r"`zabita-sw1` .*: its SSH host key is not pinned"):
+        connect(endpoint)
+    offered = run("ssh-keyscan", "-p", str(spec["port"]), "-t", "rsa", "127.0.0.1").stdout
+    pinned.write_text(offered)
+    connect(endpoint).disconnect()
