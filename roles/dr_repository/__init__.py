@@ -19,6 +19,7 @@ from pyinfra.api.deploy import deploy
 from pyinfra.context import host
 from pyinfra.operations import apt
 
+from bimkit.network_archive import ARCHIVE
 from bimkit.secrets import SecretSpec, load_secrets, secret_key
 from dr.paths import CREDENTIALS_DIR, DR_CACHE, DR_CONFIG, S3_CREDENTIALS_FILE
 from roles.dr_repository.operations import htpasswd_file
@@ -83,6 +84,19 @@ def apply() -> None:
         *(Service(f"{job}.timer") for job in JOBS),
     ]
     converge(name=f"Credentials, {DR_CONFIG}, retention and check timers", wanted=wanted)
+    converge(
+        name=f"The switches' configuration archive ({ARCHIVE}, filled by bimkit net backup)",
+        wanted=[
+            ManagedDirectory(ARCHIVE, mode="700"),
+            ManagedFile(f"{ARCHIVE}/README", ARCHIVE_README, mode="600"),
+        ],
+    )
+
+
+ARCHIVE_README = (
+    "The switches' running configurations, one <switch>.cfg each, archived by\n"
+    "`bimkit net backup` (git: one commit per run; `bimkit net history SWITCH`).\n"
+)
 
 
 ADMIN_UNIT = "bimkit-rest-admin.service"

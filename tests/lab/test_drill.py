@@ -46,8 +46,9 @@ def nothing_left_on_dr1() -> None:
 def test_a_drill_of_every_service_restores_and_proves_each_one(
     first_deploy: DeployTotals,
 ) -> None:
-    """`bimkit dr drill` with no --service: the DC, the file shares, the logs and the PBX
-    (put back in a Debian unstable sandbox, with the counts its pre-hook recorded)."""
+    """`bimkit dr drill` with no --service: the DC, the file shares, the logs, the PBX
+    (put back in a Debian unstable sandbox, with the counts its pre-hook recorded) and the
+    switches' configuration archive on the DR host."""
     on(
         "fs1",
         "mkdir -p /srv/shares/ruhsat && echo 'Yapı ruhsatı 2026/114' > /srv/shares/ruhsat/114.txt",
@@ -55,12 +56,12 @@ def test_a_drill_of_every_service_restores_and_proves_each_one(
     seeded = int(on("fs1", "find /srv/shares -type f | wc -l"))
     assert seeded >= 2000, "the lab seeds fs1 with the departments' documents"
     code, out, err = dr("backup", "--host", "dc1", "--host", "fs1", "--host", "log1",
-                        "--host", "pbx1")  # fmt: skip
+                        "--host", "pbx1", "--host", "dr1")  # fmt: skip
     assert code == 0, out + err
     code, document, err = drill()
     results = by_service(document)
     assert code == 0, json.dumps(document, indent=1) + err
-    assert set(results) == {"active-directory", "file-shares", "logs", "pbx"}
+    assert set(results) == {"active-directory", "file-shares", "logs", "pbx", "network-configs"}
     ad = results["active-directory"]
     assert ad["status"] == "OK"
     assert {c["name"] for c in ad["checks"]} == {
@@ -78,6 +79,10 @@ def test_a_drill_of_every_service_restores_and_proves_each_one(
     assert logs["status"] == "OK" and logs["verification"]["checked"] >= 600, logs
     seals = next(check for check in logs["checks"] if check["name"] == "log_seals")
     assert seals["ok"] and seals["args"]["days"] >= 60 and seals["args"]["failed"] == 0, seals
+    # The switches' archive on the DR host itself (at least its README before any
+    # `bimkit net backup`; tests/lab/test_switches.py fills it).
+    archive = results["network-configs"]
+    assert archive["status"] == "OK" and archive["verification"]["checked"] >= 1, archive
     pbx = results["pbx"]
     assert pbx["status"] == "OK" and pbx["procedure"] == "pbx"
     assert {check["name"] for check in pbx["checks"]} == {

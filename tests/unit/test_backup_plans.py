@@ -28,7 +28,7 @@ DATA = example_host_data()
 SECRETS = {
     "dr_ca_secret": "ca-seed",
     "dr_admin_password": "admin-S3cret",
-    **{f"repository_password_{h}": f"{h}-S3cret" for h in ("dc1", "fs1", "log1", "pbx1")},
+    **{f"repository_password_{h}": f"{h}-S3cret" for h in ("dc1", "dr1", "fs1", "log1", "pbx1")},
 }
 
 
@@ -38,7 +38,7 @@ def test_rest_server_is_append_only_private_and_tls() -> None:
     args = plan.rest.defaults.split('ARGS = "', 1)[1]
     for flag in ("--append-only", "--private-repos", "--tls ", "--htpasswd-file"):
         assert flag in args
-    assert plan.hosts == ("dc1", "fs1", "log1", "pbx1")
+    assert plan.hosts == ("dc1", "dr1", "fs1", "log1", "pbx1")
 
 
 def test_each_host_has_its_own_credential_with_a_random_salt() -> None:
@@ -144,7 +144,7 @@ def test_what_the_roles_write_is_what_the_hosts_load() -> None:
             assert loaded.host == name and loaded.services
         if data.get("repositories"):
             config = from_data(DrConfig, json.loads(plan_repository(name, data, SECRETS).dr_config))
-            assert set(config.repositories) == {"dc1", "fs1", "log1", "pbx1"}
+            assert set(config.repositories) == {"dc1", "dr1", "fs1", "log1", "pbx1"}
 
 
 def test_a_config_file_that_does_not_fit_names_the_field(tmp_path: Path) -> None:

@@ -160,7 +160,7 @@ def test_secrets_check_lists_missing_names_and_exits_1(tmp_path: Path) -> None:
     result = bimkit("secrets", "check", env={"BIMKIT_SECRETS_DIR": str(tmp_path)})
     assert result.returncode == 1
     assert "ad_admin_password" in result.stdout and "MISSING" in result.stdout
-    assert "16 of 16 secrets missing" in result.stdout
+    assert "18 of 18 secrets missing" in result.stdout
 
 
 def all_secrets(directory: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -186,7 +186,7 @@ def test_secrets_check_passes_when_all_are_set(tmp_path: Path) -> None:
     env, _ = all_secrets(tmp_path)
     result = bimkit("secrets", "check", env=env)
     assert result.returncode == 0, result.stdout
-    assert "all 16 secrets set" in result.stdout
+    assert "all 18 secrets set" in result.stdout
     assert "environment (BIMKIT_RESTIC_PASSWORD_DC1)" in result.stdout
 
 
@@ -255,8 +255,9 @@ def test_an_unknown_host_is_refused_before_any_connection(
     regression could reach no address (the lab inventory would say the lab is down)."""
     result = bimkit(*arguments, env={"BIMKIT_LAB": "1", "BIMKIT_LAB_DIR": str(tmp_path)})
     assert result.returncode == 1
-    assert "dr: dc9 has no repository at the DR site; protected hosts: dc1, fs1, log1, pbx1" in (
-        result.stderr
+    assert (
+        "dr: dc9 has no repository at the DR site; protected hosts: dc1, dr1, fs1, log1, pbx1"
+        in (result.stderr)
     )
     assert "cannot be reached" not in result.stderr
 

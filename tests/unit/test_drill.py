@@ -34,10 +34,12 @@ def test_every_protected_service_is_drilled_with_its_own_procedure() -> None:
     chosen = {(t.host, t.service): t for t in plan.targets(CONFIG)}
     assert set(chosen) == {
         ("dc1", "active-directory"),
+        ("dr1", "network-configs"),
         ("fs1", "file-shares"),
         ("log1", "logs"),
         ("pbx1", "pbx"),
     }
+    assert chosen["dr1", "network-configs"].procedure == "files"
     assert chosen["dc1", "active-directory"].procedure == "active-directory"
     assert chosen["fs1", "file-shares"].procedure == "files"
     assert chosen["pbx1", "pbx"].procedure == "pbx"
