@@ -12,6 +12,7 @@ from rich.text import Text
 from bimkit.cli.output import DataOption, console, load
 from bimkit.errors import BimkitError
 from bimkit.inventory import SWITCH_CONNECTOR, HostEntry, estate_inventory
+from bimkit.lab.state import lab_enabled
 from bimkit.model.estate import Estate
 from bimkit.network_archive import (
     ARCHIVE,
@@ -39,6 +40,10 @@ def switches(estate: Estate, only: list[str] | None = None) -> dict[str, dict[st
         for name, data in estate_inventory(estate)["switches"]
         if "switch" in data
     }
+    if not found:
+        hint = (" (the lab has switches only while simulated ones run: tests/lab/"
+                "test_switches.py, benchmarks/switches.py)" if lab_enabled() else "")  # fmt: skip
+        raise BimkitError(f"net: the inventory has no switch bimkit configures{hint}")
     unknown = sorted(set(only or []) - set(found))
     if unknown:
         raise BimkitError(f"net: no switch bimkit configures is named {', '.join(unknown)} "
@@ -147,8 +152,6 @@ def backup(data: DataOption = None, as_json: JsonOption = False) -> None:
     commit per run). Exits 1 when a switch did not answer; the others are archived."""
     estate = load(data)
     chosen = switches(estate)
-    if not chosen:
-        raise BimkitError("net: the estate has no switch bimkit configures: nothing to archive")
     configs = running_configs(chosen)
     pulled = {name: text for name, text in configs.items() if isinstance(text, str)}
     failed = {name: str(error) for name, error in configs.items() if isinstance(error, Exception)}
