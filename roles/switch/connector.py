@@ -21,8 +21,9 @@ from pyinfra.api.exceptions import ConnectError
 from pyinfra.connectors.base import BaseConnector
 from pyinfra.connectors.util import CommandOutput, OutputLine
 
+from bimkit.errors import BimkitError
 from bimkit.secrets import SecretSpec, load_secrets
-from roles.switch.device import DeviceError, Endpoint, connect
+from roles.switch.device import Endpoint, connect
 
 PASSWORD = SecretSpec("switch_password", "", "")
 
@@ -59,7 +60,7 @@ class NetmikoConnector(BaseConnector):
         try:
             self.endpoint = endpoint_of(self.host.name, self.host.data)
             self.session = connect(self.endpoint)
-        except (DeviceError, Exception) as error:
+        except BimkitError as error:  # unreachable, refused, a secret unset (DeviceError, ...)
             raise ConnectError(str(error)) from None
 
     def disconnect(self) -> None:

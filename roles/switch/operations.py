@@ -54,5 +54,8 @@ def _apply(
         logger.error("%s", error)
         connector.session = None
         return False
-    connector.reconnect()
+    try:
+        connector.reconnect()  # the change ended the session it was sent on
+    except DeviceError as error:
+        logger.warning("%s", error)
     return True
