@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from bimkit.cli.net import running_configs  # noqa: E402
 from bimkit.inventory import plan_inventory  # noqa: E402
-from bimkit.lab.switches import simulated_switches  # noqa: E402
+from bimkit.lab.switches import free_ports, simulated_switches  # noqa: E402
 from bimkit.model.load import load_estate  # noqa: E402
 from roles.switch.plan import drift  # noqa: E402
 
@@ -91,8 +91,6 @@ def main() -> None:
         "BIMKIT_SNMP_PRIV_PASSWORD": secrets.token_urlsafe(12),
     }
     os.environ.update(env)
-    from bimkit.lab.switches import free_ports
-
     specs, data = switch_data(args.count, password)
     for spec, port in zip(specs, free_ports(len(specs)), strict=True):
         spec["port"] = port

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import re
 import sys
 from dataclasses import dataclass, field
@@ -222,13 +223,9 @@ class SimulatedIos(BaseCiscoSwitchCore):
         if hasattr(terminal_controller, "shell"):
             self.device.shells.append(terminal_controller.shell)
         processor = IosProcessor(self.device)
-        processor.init(self.switch_configuration, terminal_controller, self.logger_for(), None)
+        logger = logging.getLogger(f"bimkit.lab.simulated_switch.{self.device.name}")
+        processor.init(self.switch_configuration, terminal_controller, logger, None)
         return CiscoShellSession(processor)
-
-    def logger_for(self) -> Any:
-        import logging
-
-        return logging.getLogger(f"bimkit.lab.simulated_switch.{self.device.name}")
 
     @staticmethod
     def get_default_ports() -> list[Any]:
