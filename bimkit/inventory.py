@@ -135,6 +135,10 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         }
     if host.has(Role.dr_host):
         data["drill"] = drill_data(estate, host)
+        log_servers = estate.hosts_with(Role.log_server)
+        if log_servers:
+            # It keeps each log server's chain of seals, which only that server may add to.
+            data["seal_store"] = {"log_servers": sorted(h.name for h in log_servers)}
     if host.has(Role.log_server):
         data["log_archive"] = log_archive_data(estate)
     if host.has(Role.pbx):
@@ -231,18 +235,43 @@ def log_archive_data(estate: Estate) -> dict[str, Any]:
     """What the log server needs: the archive's rules, the TSA, and who may send what."""
     logs = estate.config.logs
     hosts = sorted(estate.hosts.values(), key=lambda h: h.address)
+    dr_hosts = estate.hosts_with(Role.dr_host)
     return {
-        "retention_days": logs.retention_days,
+        "retention_years": logs.retention_years,
         "readers": logs.readers,
         "seal_schedule": logs.seal_schedule,
         "tsa_url": logs.tsa.url,
-        "tsa_header": logs.tsa.header,
+        "tsa_identity": logs.tsa.identity,
         "tsa_certificates": tsa_certificates(estate),
         "notify": estate.config.backup_notify.model_dump(),
         # Files are named after the sender as the data knows it, never as it says.
         "sources": {str(h.address): h.name for h in hosts},
         # Plain syslog (no TLS) is taken from these addresses only.
         "network_devices": {str(h.address): h.name for h in hosts if h.os.is_network_device},
+        # Lease events are taken from these only, with their own certificates.
+        "dhcp_servers": {str(h.address): h.name for h in dhcp_servers(estate)},
+        "longest_lease_seconds": estate.config.dhcp.lease_seconds,
+        "static_addresses": static_addresses(estate),
+        # Each record of the chain is copied to the DR host as it is made; the inventory
+        # adds the host keys pinned for it (estate_inventory).
+        "seal_store": {"host": dr_hosts[0].name, "address": str(dr_hosts[0].address),
+                       "host_keys": []} if dr_hosts else None,
+    }  # fmt: skip
+
+
+def dhcp_servers(estate: Estate) -> list[PlacedHost]:
+    """The DCs that run Kea (roles/dhcp_server): Linux DCs, when some VLAN is served."""
+    if not dhcp_subnets(estate):
+        return []
+    return [dc for dc in estate.domain_controllers if dc.os is OsFamily.debian]
+
+
+def static_addresses(estate: Estate) -> dict[str, str]:
+    """address -> who holds it by the data: each host, with its roles, site and MAC."""
+    return {
+        str(h.address): f"{h.name} ({', '.join(sorted(map(str, h.roles)))}; {h.site}"
+        + (f"; MAC {h.mac})" if h.mac else ")")
+        for h in sorted(estate.hosts.values(), key=lambda h: h.address)
     }
 
 
@@ -270,7 +299,6 @@ def drill_data(estate: Estate, dr_host: PlacedHost) -> dict[str, Any]:
         "services": services,
         # The PBX's drill sandbox runs the PBX's own release (Asterisk needs unstable).
         "pbx_release": pbx_hosts[0].release if pbx_hosts else config.debian_release,
-        "tsa_certificates": tsa_certificates(estate),
         "production_addresses": sorted(str(a) for a in production if a is not None),
         "municipality": config.municipality,
         "notify": config.backup_notify.model_dump(),
@@ -288,8 +316,31 @@ def estate_inventory(estate: Estate) -> dict[str, list[HostEntry]]:
     if lab_enabled():
         from bimkit.lab.inventory import lab_groups  # the lab imports this module
 
-        return lab_groups(groups, LabPaths.from_env())
-    return pin_host_keys(groups, known_hosts_path(estate))
+        paths = LabPaths.from_env()
+        return with_store_keys(lab_groups(groups, paths), recorded_keys(paths.known_hosts))
+    pinned = pin_host_keys(groups, known_hosts_path(estate))
+    return with_store_keys(pinned, recorded_keys(known_hosts_path(estate)))
+
+
+def with_store_keys(
+    groups: dict[str, list[HostEntry]], keys: dict[str, frozenset[str]]
+) -> dict[str, list[HostEntry]]:
+    """The log servers' data with the pinned SSH keys of the DR host that keeps their chain.
+
+    + keys: host name or address -> its recorded keys (`type base64`)
+    """
+
+    def pinned(data: dict[str, Any]) -> dict[str, Any]:
+        store = data.get("log_archive", {}).get("seal_store")
+        if not store:
+            return data
+        found = sorted(keys.get(store["host"], frozenset()) | keys.get(store["address"],
+                                                                        frozenset()))  # fmt: skip
+        return {**data, "log_archive": {**data["log_archive"],
+                                        "seal_store": {**store, "host_keys": found}}}  # fmt: skip
+
+    return {group: [(name, pinned(data)) for name, data in entries]
+            for group, entries in groups.items()}  # fmt: skip
 
 
 def pin_host_keys(

@@ -41,6 +41,8 @@ class SecretSpec:
     name: str
     purpose: str
     used_by: str
+    digits: bool = False
+    """A number, not a password (the lab makes one of digits)."""
 
     @property
     def env_var(self) -> str:
@@ -128,14 +130,14 @@ def required_secrets(estate: Estate) -> list[SecretSpec]:
             ),
             SecretSpec("snmp_priv_password", "SNMPv3 privacy password (monitoring)", switches),
         ]
-    if log_servers and estate.config.logs.tsa.header:
-        specs.append(
-            SecretSpec(
-                "tsa_header",
-                f"value of the TSA's `{estate.config.logs.tsa.header}` header",
-                ", ".join(h.name for h in log_servers),
-            )
-        )
+    if log_servers and estate.config.logs.tsa.identity:
+        names = ", ".join(h.name for h in log_servers)
+        specs += [
+            SecretSpec("tsa_customer_id", "Kamu SM's customer number for time stamps (digits)",
+                       names, digits=True),
+            SecretSpec("tsa_password", "Kamu SM's time stamp password (the identity header "
+                       "is made from it for each request)", names),
+        ]  # fmt: skip
     return specs
 
 

@@ -16,6 +16,7 @@ from ipaddress import IPv4Address
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.x509.oid import NameOID
@@ -137,3 +138,30 @@ def _leaf(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
     return ServerTls(key_pem, _pem(certificate), _pem(ca))
+
+
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+@dataclass(frozen=True)
+class SshKey:
+    private_pem: str
+    """OpenSSH reads this PEM (Ed25519 keys it reads only in its own format, which holds
+    random bytes: this key renders the same on every deploy)."""
+    public: str
+    """`ecdsa-sha2-nistp256 AAAA...`, for authorized_keys."""
+
+
+def ssh_client_key(secret: str, purpose: str) -> SshKey:
+    """An SSH client key (ECDSA P-256) for `purpose`, derived from the secret like the CA's."""
+    seed = HKDF(
+        algorithm=hashes.SHA256(), length=40, salt=b"bimkit ssh", info=purpose.encode()
+    ).derive(secret.encode())
+    key = ec.derive_private_key(int.from_bytes(seed, "big") % (P256_ORDER - 1) + 1,
+                                ec.SECP256R1())  # fmt: skip
+    private = key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption()).decode()  # fmt: skip
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                           serialization.PublicFormat.OpenSSH).decode()  # fmt: skip
+    return SshKey(private, public)

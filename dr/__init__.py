@@ -17,5 +17,6 @@ ENTRY_POINTS = {
     "bimkit-drill": "dr.drill.runner:main",
     "bimkit-logs": "dr.logs.cli:main",
     "bimkit-pbx-counts": "dr.asterisk:main",
+    "bimkit-log-store": "dr.logs.store:main",
 }
 """Command -> `module:function`, installed in /usr/local/sbin on the hosts."""

@@ -134,8 +134,9 @@ class DrillConfig:
     sample_percent: float = 100
     tolerance_percent: float = 0
     lang: str = "tr"
-    tsa_ca_file: str | None = None
-    """The log archive's TSA certificates on the DR host (the `log-seals` check)."""
+    seal_stores: str | None = None
+    """Where the log servers' chains are copied on this host: <dir>/<log server>/ (the
+    `log-seals` check verifies a restored archive against it)."""
     pbx_release: str = "sid"
     """The PBX's Debian release: its drill's sandbox runs the same (Asterisk needs unstable)."""
 
@@ -146,12 +147,22 @@ class TimeStampAuthority:
 
     url: str
     ca_file: str
-    """PEM on the host: the certificates a token's signer must chain to."""
-    header_name: str | None = None
-    """An authentication header the TSA wants (TÜBİTAK Kamu SM: `identity`)."""
-    header_file: str | None = None
-    """Root-only file holding that header's value."""
+    """PEM on the host: the certificates a fresh token's signer must chain to."""
+    identity_file: str | None = None
+    """Root-only JSON `{"customer_id": N, "password": "..."}`: Kamu SM's per-request
+    `identity` header is made from it (dr.logs.kamusm)."""
     timeout_seconds: float = 30
+
+
+@dataclass(frozen=True)
+class SealStore:
+    """Where the chain is copied as it is made: the DR host, over SSH, add-only (dr.logs.store)."""
+
+    address: str
+    key_file: str
+    known_hosts_file: str
+    user: str = "bimkit-seals"
+    port: int = 22
 
 
 @dataclass(frozen=True)
@@ -160,8 +171,18 @@ class LogsConfig:
     """The archive: <root>/<YYYY-MM-DD>/<source>.log"""
     timezone: str
     """Days begin at midnight in this zone."""
-    retention_days: int
+    log_server: str
+    """This host's name in the realm: every record of the chain names it."""
     tsa: TimeStampAuthority
+    municipality: str = ""
+    """Who keeps the archive, for the evidence package's handover record."""
+    retention_years: int = 2
+    """A day goes only once it is older than the same date this many years before."""
+    store: SealStore | None = None
+    longest_lease_seconds: int = 86400
+    """The search looks back this far for the lease that covers a moment."""
+    static_addresses: dict[str, str] = field(default_factory=dict)
+    """address -> who holds it by the data (a server, a reserved phone or desk)."""
     notify: Notify = field(default_factory=Notify)
     """Who hears about a day the TSA did not stamp (the seal unit failed)."""
 

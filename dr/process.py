@@ -77,3 +77,26 @@ def run(
             argv, completed.returncode, completed.stderr + completed.stdout, context
         )
     return result
+
+
+def run_bytes(
+    argv: Argv, *, input: bytes | None = None, timeout: float | None = 600, context: str = ""
+) -> bytes:
+    """Run `argv` with binary input and output (an archive through SSH); its stdout.
+
+    CommandFailed, with what the command said on stderr, when it exits non-zero.
+    """
+    log.debug("run: %s", shlex.join(argv))
+    try:
+        completed = subprocess.run(
+            list(argv), input=input, capture_output=True, timeout=timeout, check=False
+        )
+    except FileNotFoundError:
+        raise CommandFailed(argv, 127, f"{argv[0]}: command not found", context) from None
+    except subprocess.TimeoutExpired as expired:
+        raise CommandFailed(argv, -1, f"timed out after {timeout} s", context) from expired
+    if completed.returncode != 0:
+        said = completed.stderr.decode(errors="replace") + completed.stdout.decode(
+            errors="replace")[:2000]  # fmt: skip
+        raise CommandFailed(argv, completed.returncode, said, context)
+    return completed.stdout

@@ -127,6 +127,8 @@ def generate_lab_secrets(paths: LabPaths, specs: list[SecretSpec]) -> None:
         if not path.exists():
             # Upper, lower, digit and symbol: meets AD's default complexity rule.
             value = "Lab-" + secrets.token_urlsafe(18) + "-9a"
+            if spec.digits:
+                value = str(secrets.randbelow(9 * 10**7) + 10**7)
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
                 handle.write(value + "\n")
@@ -168,7 +170,8 @@ def up(
     if log_servers:
         gateway = str(log_servers[0].attachment.gateway)
         report(f"time stamp authority: openssl ts on {tsa.url(gateway)}")
-        tsa.ensure_running(paths, gateway)
+        account = tsa.lab_account(paths) if estate.config.logs.tsa.identity else None
+        tsa.ensure_running(paths, gateway, account)
 
     pbxs = [m for m in plan.machines if estate.hosts[m.host].has(Role.pbx)]
     if pbxs and estate.config.telephony.mail_relay:

@@ -1,7 +1,8 @@
 """Realistic data on the lab's file and log servers, so that backups and drills prove something.
 
 A file server gets thousands of documents in its departments' folders; a
-log server gets the syslog files of every host for the last weeks. The
+log server gets the syslog files of every host for the last weeks, and the
+primary DC's lease records (one of them a lease of six days). The
 content is random (incompressible, as real documents are) but seeded by
 name, so every lab holds the same files. Written once into the machine's
 root; `bimkit lab up` seeds machines that do not have it yet.
@@ -13,9 +14,12 @@ import datetime
 import os
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass
+from ipaddress import IPv4Address
 from pathlib import Path
 
 from bimkit.file_shares import desired_folders
+from bimkit.model.dhcp import dhcp_subnets
 from bimkit.model.estate import Estate, PlacedHost
 from bimkit.model.schema import Role
 
@@ -79,6 +83,53 @@ def log_files(estate: Estate, root: str, today: datetime.date) -> Iterator[tuple
             yield f"{root}/{day.isoformat()}/{host.name}.log", "".join(lines).encode()
 
 
+@dataclass(frozen=True)
+class SeededLease:
+    address: str
+    mac: str
+    start: datetime.datetime
+    valid_seconds: int
+
+
+def long_lease(estate: Estate, today: datetime.date) -> SeededLease:
+    """A lease of six days among the seeded records, given ten days before `today`."""
+    subnet = next(s for s in dhcp_subnets(estate) if s.kind == "data")
+    start = datetime.datetime.combine(today - datetime.timedelta(days=10), datetime.time(9),
+                                      datetime.timezone(datetime.timedelta(hours=3)))  # fmt: skip
+    return SeededLease(str(IPv4Address(subnet.pool[0]) + 21), "52:54:00:06:06:06", start,
+                       6 * 86400)  # fmt: skip
+
+
+def lease_files(estate: Estate, root: str, today: datetime.date) -> Iterator[tuple[str, bytes]]:
+    """(path, content) of the primary DC's lease records, as its lease channel files them."""
+    subnets = [s for s in dhcp_subnets(estate) if s.kind == "data"]
+    if not subnets:
+        return
+    dc, valid = estate.primary_dc.name, estate.config.dhcp.lease_seconds
+    long = long_lease(estate, today)
+    for days_ago in range(LOG_DAYS, 0, -1):
+        day = today - datetime.timedelta(days=days_ago)
+        chance = random.Random(f"bimkit seed leases {day}")
+        moment = datetime.datetime.combine(day, datetime.time(7), long.start.tzinfo)
+        events = []
+        for _ in range(chance.randint(20, 60)):
+            moment += datetime.timedelta(seconds=chance.randint(10, 900))
+            subnet = chance.choice(subnets)
+            address = IPv4Address(subnet.pool[0]) + chance.randint(30, 200)
+            mac = "52:54:00:" + ":".join(f"{chance.randint(0, 255):02x}" for _ in range(3))
+            events.append((moment, address, mac, f"pc{chance.randint(1, 99)}", valid))
+        if day == long.start.date():
+            events.append((long.start, IPv4Address(long.address), long.mac, "uzun-kira",
+                           long.valid_seconds))  # fmt: skip
+        lines = [
+            f"{at.isoformat(timespec='seconds')} {dc} bimkit-dhcp: event=commit "
+            f"address={address} mac={mac} hostname={name} start={int(at.timestamp())} "
+            f"valid={seconds}\n"
+            for at, address, mac, name, seconds in sorted(events)
+        ]
+        yield f"{root}/{day.isoformat()}/{dc}.leases", "".join(lines).encode()
+
+
 def files_for(
     estate: Estate, host: PlacedHost, today: datetime.date
 ) -> Iterator[tuple[str, bytes]]:
@@ -87,6 +138,7 @@ def files_for(
         yield from share_files(estate, estate.policy("file-shares").paths[0])
     if host.has(Role.log_server):
         yield from log_files(estate, estate.policy("logs").paths[0], today)
+        yield from lease_files(estate, estate.policy("logs").paths[0], today)
 
 
 def seed(machine_root: Path, files: Iterator[tuple[str, bytes]]) -> int:

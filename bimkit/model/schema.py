@@ -334,11 +334,10 @@ class TimeStampAuthority(Strict):
         description="PEM file beside the data with the TSA's CA chain; tokens are verified "
         "against it (required for sealing outside the lab)",
     )
-    header: str | None = Field(
-        None,
-        pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$",
-        description="authentication header the TSA wants (Kamu SM: `identity`); its value is "
-        "the secret `tsa_header`",
+    identity: bool = Field(
+        False,
+        description="TÜBİTAK Kamu SM's `identity` header, made anew for every request from the "
+        "secrets `tsa_customer_id` and `tsa_password`",
     )
 
 
@@ -469,8 +468,12 @@ class Telephony(Strict):
 class LogArchive(Strict):
     """The central log archive on the log server (law 5651)."""
 
-    retention_days: int = Field(
-        730, ge=730, le=36500, description="days kept (law 5651: two years at least)"
+    retention_years: int = Field(
+        2,
+        ge=2,
+        le=100,
+        description="calendar years kept (law 5651: two at least): a day goes only when it is "
+        "older than the same date that many years before",
     )
     readers: Name = Field(
         "log-readers", description="group that may read the archive (KVKK: only them)"

@@ -1,39 +1,48 @@
-"""The log archive's check in a drill: every restored closed day against its seal.
+"""The log archive's check in a drill: the restored archive against the chain's copy here.
 
-The same verification as `bimkit-logs verify` on the log server (dr.logs),
-run on the restored copy: each day's RFC 3161 token against the TSA's
-certificates, then every file against the day's manifest.
+The same verification as `bimkit-logs verify` on the log server
+(dr.logs.verification), run on the restored copy as of the snapshot, against
+the copy of the chain that the log server sent to this DR host as it sealed:
+every record and token, every day from the chain's first to the snapshot's
+eve, every file against its day's seal.
 """
 
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
 from dr.drill.messages import said
-from dr.logs.jobs import verify_days
+from dr.logs.verification import verify
 from dr.paths import LOG_ARCHIVE
 
 CHECK = "log-seals"
 
 
-def check(restore_dir: Path, ca_file: str | None, snapshot_day: datetime.date) -> dict[str, Any]:
-    """Days before the snapshot's were closed when it was taken: each must verify."""
+def check(
+    restore_dir: Path, copy: Path | None, taken: datetime.datetime, zone: str
+) -> dict[str, Any]:
+    """Days before the snapshot's were closed when it was taken: each must verify.
+
+    + copy: this DR host's copy of the log server's chain (None: none configured)
+    """
     root = restore_dir / LOG_ARCHIVE.lstrip("/")
-    if ca_file is None:
-        return _result(False, "no_tsa_certificates", archive=LOG_ARCHIVE)
-    verdicts = verify_days(root, snapshot_day, ca_file)
-    if not verdicts:
+    if copy is None or not copy.is_dir():
+        return _result(False, "no_chain_copy", archive=LOG_ARCHIVE, copy=str(copy or "-"))
+    result = verify(root, zoneinfo.ZoneInfo(zone), taken, copy, as_of=taken)
+    if not result.days:
         return _result(False, "no_days_verified", archive=LOG_ARCHIVE)
-    problems = [f"{v.day}: {p}" for v in verdicts for p in v.problems]
-    failed = [v for v in verdicts if not v.ok]
+    problems = result.chain_problems + [f"{v.day}: {p}" for v in result.days for p in v.problems]
+    failed = [v for v in result.days if not v.ok]
     return _result(
-        not failed,
-        "days_failed" if failed else "days_verified",
-        days=len(verdicts),
-        failed=len(failed),
-        files=sum(v.files for v in verdicts),
+        result.ok,
+        "days_failed" if not result.ok else "days_verified",
+        days=len(result.days),
+        failed=len(failed) + (1 if result.chain_problems else 0),
+        files=sum(v.files for v in result.days),
+        records=result.records,
         problems="; ".join(problems[:5]).replace(str(root), LOG_ARCHIVE) or "-",
     )
 

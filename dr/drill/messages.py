@@ -143,21 +143,23 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
     },
     "days_verified": {
         "en": "{days} days of logs ({files} files) checked against their time-stamped "
-        "manifests: all intact",
-        "tr": "{days} günlük kayıt ({files} dosya) zaman damgalı listelerine göre denetlendi: "
-        "hepsi sağlam",
+        "manifests and the chain of {records} seals kept on this DR host: all intact",
+        "tr": "{days} günlük kayıt ({files} dosya) zaman damgalı listelerine ve bu DR "
+        "sunucusunda saklanan {records} mühürlük zincire göre denetlendi: hepsi sağlam",
     },
     "days_failed": {
-        "en": "{failed} of {days} days of logs fail their time-stamped manifests: {problems}",
-        "tr": "{days} günlük kaydın {failed} günü zaman damgalı listesine uymuyor: {problems}",
+        "en": "{failed} of {days} days of logs (or the chain of seals) fail verification: "
+        "{problems}",
+        "tr": "{days} günlük kaydın {failed} günü (ya da mühür zinciri) doğrulanamadı: "
+        "{problems}",
     },
     "no_days_verified": {
         "en": "nothing verified: no closed day in the restored {archive}",
         "tr": "hiçbir şey doğrulanmadı: geri yüklenen {archive} içinde kapanmış gün yok",
     },
-    "no_tsa_certificates": {
-        "en": "the DR host has no TSA certificates to check the seals of {archive} with",
-        "tr": "DR sunucusunda {archive} mühürlerini denetleyecek zaman damgası sertifikası yok",
+    "no_chain_copy": {
+        "en": "the DR host keeps no copy of the chain of {archive} ({copy}) to check it against",
+        "tr": "DR sunucusunda {archive} mühür zincirinin kopyası yok ({copy}): denetlenemedi",
     },
     "no_manifest": {
         "en": "no readable manifest in the snapshot ({path}): {error}",

@@ -1,7 +1,10 @@
 """The archive's days: which exist, which are closed, their manifests and how to check them.
 
 Pure apart from reading and hashing files. A day is closed once the time zone's
-date has moved past it; only closed days are sealed or pruned.
+date has moved past it; only closed days are sealed or pruned. A day's folder
+holds `<source>.log` (each host's syslog, named by its address), `<dhcp
+server>.leases` (the lease events the DHCP servers sent on their own channel)
+and, once sealed, SHA256SUMS.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MANIFEST = "SHA256SUMS"
-TOKEN = "SHA256SUMS.tsr"
-SEAL_FILES = frozenset({MANIFEST, TOKEN})
+SYSLOG_SUFFIX = ".log"
+LEASES_SUFFIX = ".leases"
 DAY_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LINE = re.compile(r"^([0-9a-f]{64})  (\S+)$")
 
@@ -40,26 +43,25 @@ def closed_days(days: Iterable[datetime.date], today: datetime.date) -> list[dat
     return sorted(day for day in days if day < today)
 
 
-def missing_days(days: Iterable[datetime.date], today: datetime.date) -> list[datetime.date]:
-    """Days between the first day kept and yesterday that have no folder at all."""
-    present = set(days)
-    if not present:
-        return []
-    first = min(present)
-    span = (today - first).days
-    return [
-        first + datetime.timedelta(n)
-        for n in range(span)
-        if first + datetime.timedelta(n) not in present
-    ]
+def years_before(day: datetime.date, years: int) -> datetime.date:
+    """The same date `years` earlier (29 February becomes the 28th)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 def expired_days(
-    days: Iterable[datetime.date], today: datetime.date, retention_days: int
+    days: Iterable[datetime.date], today: datetime.date, years: int
 ) -> list[datetime.date]:
-    """Days older than the retention: a day is kept `retention_days` full days after it ends."""
-    oldest_kept = today - datetime.timedelta(days=retention_days)
+    """Days older than the same date `years` calendar years before `today`."""
+    oldest_kept = years_before(today, years)
     return sorted(day for day in days if day < oldest_kept)
+
+
+def day_end(day: datetime.date, zone: datetime.tzinfo) -> datetime.datetime:
+    """Midnight after `day` in the archive's time zone: when the day closes."""
+    return datetime.datetime.combine(day + datetime.timedelta(1), datetime.time(), zone)
 
 
 def day_files(folder: Path) -> list[str]:
@@ -67,22 +69,58 @@ def day_files(folder: Path) -> list[str]:
     return sorted(
         entry.name
         for entry in folder.iterdir()
-        if entry.is_file() and not entry.is_symlink() and entry.name not in SEAL_FILES
+        if entry.is_file() and not entry.is_symlink() and entry.name != MANIFEST
     )
 
 
-def sha256(path: Path) -> str:
-    """Thread-safe, unlike dr.manifest.sha256 (one shared buffer): a day's files are
-    hashed in parallel."""
+def lease_like(line: bytes) -> bool:
+    """A syslog line that claims to be a lease record: the DHCP servers never send one there."""
+    return b"address=" in line and (b"mac=" in line or b"event=" in line)
+
+
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileScan:
+    sha256: str
+    lease_like_lines: int
+    """Lines that look like a lease record: in a `.log` file, an attempt to forge one."""
+
+
+def scan(path: Path) -> FileScan:
+    """SHA-256 of the file, and its lease-like lines when it is a syslog file.
+
+    One read: hashlib releases the GIL (files are read in parallel), and lines are
+    looked at only in a chunk that has `address=` at all.
+    """
+    digest = hashlib.sha256()
+    suspicious, look, carry = 0, path.name.endswith(SYSLOG_SUFFIX), b""
     with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            if look:
+                lines, _, rest = (carry + chunk).rpartition(b"\n")
+                if b"address=" in lines:
+                    suspicious += sum(map(lease_like, lines.split(b"\n")))
+                carry = rest[-65536:]
+    if look and lease_like(carry):
+        suspicious += 1
+    return FileScan(digest.hexdigest(), suspicious)
+
+
+def scan_files(
+    folder: Path, names: Iterable[str], workers: int | None = None
+) -> dict[str, FileScan]:
+    """name -> scan of every file, read in parallel."""
+    names = list(names)
+    with ThreadPoolExecutor(max_workers=workers or min(8, (os.cpu_count() or 1) + 1)) as pool:
+        return dict(zip(names, pool.map(lambda name: scan(folder / name), names), strict=True))
 
 
 def hash_files(folder: Path, names: Iterable[str], workers: int | None = None) -> dict[str, str]:
-    """name -> SHA-256 of every file, read in parallel (hashlib releases the GIL)."""
-    names = list(names)
-    with ThreadPoolExecutor(max_workers=workers or min(8, (os.cpu_count() or 1) + 1)) as pool:
-        return dict(zip(names, pool.map(lambda name: sha256(folder / name), names), strict=True))
+    """name -> SHA-256 of every file, read in parallel."""
+    return {name: found.sha256 for name, found in scan_files(folder, names, workers).items()}
 
 
 def manifest_text(digests: dict[str, str]) -> str:

@@ -1,13 +1,19 @@
-"""Who had an address when: DHCP lease events as the DCs log them to the archive.
+"""Who had an address when: the lease events the DHCP servers sent on their own channel.
 
-The DHCP servers' lease hook (roles/dhcp_server) logs one line per event with
-the tag `bimkit-dhcp`:
+Each DHCP server's lease hook (roles/dhcp_server) hands every event to its
+rsyslog on a socket only Kea may write, which sends it to the log server over
+TLS with the server's own certificate, on a port that takes no other
+certificate. The log server files them apart from all syslog, by the sender's
+address as the data knows it:
 
-    ... dc1 bimkit-dhcp[812]: event=commit address=10.21.50.100 mac=52:54:00:12:34:56
-        hostname=zabita-pc7 start=1764849600 valid=4000 server=dc1
+    <root>/<day>/dc1.leases
+    2026-12-04T15:20:00.123456+03:00 dc1 bimkit-dhcp[812]: event=commit
+        address=10.21.50.100 mac=52:54:00:12:34:56 hostname=zabita-pc7 start=1764849600 valid=4000
 
 `event` is `commit` (a lease given or renewed: it runs from `start` for
 `valid` seconds), `release`, `expire` or `decline` (the lease ended at `start`).
+A line in a host's syslog file that claims to be a lease is never one
+(dr.logs.jobs counts it as a forgery attempt).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from dr.logs.archive import day_files, day_folders
+from dr.logs.archive import LEASES_SUFFIX, day_folders
 
 TAG = "bimkit-dhcp"
 _FIELDS = re.compile(r"(\w+)=(\S*)")
@@ -34,6 +40,7 @@ class LeaseEvent:
     start: int
     valid: int
     server: str
+    """The DHCP server whose channel it came on (the file's name), never what the text says."""
     where: str
     """`<day>/<file>:<line>`, to show the admin the record itself."""
 
@@ -47,9 +54,11 @@ class Lease:
     end: str
     server: str
     where: str
+    ended_by: str = ""
+    """Where the release or expiry that ended it early is recorded, if one did."""
 
 
-def parse_line(line: str, where: str) -> LeaseEvent | None:
+def parse_line(line: str, server: str, where: str) -> LeaseEvent | None:
     marker = line.find(f" {TAG}")
     if marker < 0:
         return None
@@ -62,11 +71,17 @@ def parse_line(line: str, where: str) -> LeaseEvent | None:
             hostname=fields.get("hostname", ""),
             start=int(fields["start"]),
             valid=int(fields.get("valid", "0") or 0),
-            server=fields.get("server", ""),
+            server=server,
             where=where,
         )
     except (KeyError, ValueError):
         return None
+
+
+def lease_files(folder: Path) -> list[str]:
+    return sorted(
+        e.name for e in folder.iterdir() if e.is_file() and e.name.endswith(LEASES_SUFFIX)
+    )
 
 
 def events_for(root: Path, address: str, days: Iterable[datetime.date]) -> Iterator[LeaseEvent]:
@@ -77,45 +92,56 @@ def events_for(root: Path, address: str, days: Iterable[datetime.date]) -> Itera
         folder = folders.get(day)
         if folder is None:
             continue
-        for name in day_files(folder):
+        for name in lease_files(folder):
+            server = name.removesuffix(LEASES_SUFFIX)
             with (folder / name).open(errors="replace") as handle:
                 for number, line in enumerate(handle, 1):
-                    if needle in line and TAG in line:
-                        event = parse_line(line, f"{day}/{name}:{number}")
+                    if needle in line:
+                        event = parse_line(line, server, f"{day}/{name}:{number}")
                         if event is not None and event.address == address:
                             yield event
 
 
-def who_had(root: Path, address: str, at: datetime.datetime, lease_days: int = 2) -> list[Lease]:
-    """The lease(s) that covered `address` at `at`, most recent first.
+def who_had(
+    root: Path, address: str, at: datetime.datetime, longest_lease_seconds: int
+) -> list[Lease]:
+    """The lease(s) that covered `address` at `at` (time-zone aware), most recent first.
 
-    A lease found in the archive is searched from `lease_days` before `at`
-    (leases are renewed well within a day) to the day after.
+    The records are searched from the longest lease time before `at` (a lease given
+    then may still run) to the day after.
     """
     when = int(at.timestamp())
-    local_day = at.date()
-    days = [local_day + datetime.timedelta(n) for n in range(-lease_days, 2)]
+    since = (at - datetime.timedelta(seconds=longest_lease_seconds)).date()
+    days = [since + datetime.timedelta(n) for n in range((at.date() - since).days + 2)]
     events = sorted(events_for(root, address, days), key=lambda e: e.start)
     found: dict[str, Lease] = {}
     for event in events:
         if event.event != "commit" or not event.start <= when < event.start + event.valid:
             continue
-        end = event.start + event.valid
+        end, ended_by = event.start + event.valid, ""
         for later in events:  # a release or expiry of the same client ends it early
             if (
                 later.event in ENDING_EVENTS
                 and later.mac == event.mac
-                and event.start <= later.start
+                and event.start <= later.start < end
             ):
-                end = min(end, later.start)
+                end, ended_by = later.start, later.where
         if when < end:  # events come oldest first: a renewal replaces the client's earlier one
-            found[event.mac] = _lease(event, end, at.tzinfo)
+            found[event.mac] = _lease(event, end, ended_by, at.tzinfo)
     return sorted(found.values(), key=lambda lease: lease.start, reverse=True)
 
 
-def _lease(event: LeaseEvent, end: int, zone: datetime.tzinfo | None) -> Lease:
+def _lease(event: LeaseEvent, end: int, ended_by: str, zone: datetime.tzinfo | None) -> Lease:
     def local(seconds: int) -> str:
         return datetime.datetime.fromtimestamp(seconds, zone).isoformat()
 
-    return Lease(event.address, event.mac, event.hostname, local(event.start), local(end),
-                 event.server, event.where)  # fmt: skip
+    return Lease(
+        event.address,
+        event.mac,
+        event.hostname,
+        local(event.start),
+        local(end),
+        event.server,
+        event.where,
+        ended_by,
+    )

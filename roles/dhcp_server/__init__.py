@@ -20,6 +20,7 @@ from roles.dhcp_server.plan import (
     RESTART,
     SERVICE,
     kea_conf,
+    lease_channel,
 )
 from roles.managed import ManagedFile, Service
 from roles.operations import converge
@@ -30,10 +31,12 @@ FILES = Path(__file__).resolve().parent / "files"
 @deploy("bimkit DHCP server (Kea)")
 def apply() -> None:
     apt.packages(name="Kea DHCPv4 server", packages=list(PACKAGES))
-    config = kea_conf(host.name, host.data.dict(), host.get_fact(Arch))
+    data = host.data.dict()
+    config = kea_conf(host.name, data, host.get_fact(Arch))
     converge(
         name=f"Kea serves the estate's data and voice VLANs, leases logged ({KEA_CONF})",
         wanted=[
+            *lease_channel(data),
             ManagedFile(LEASE_HOOK, (FILES / "bimkit_dhcp_lease.py").read_text(), mode="755"),
             # Kea checks the file before the restart: a bad one fails the deploy
             # while the running server keeps its last good configuration.

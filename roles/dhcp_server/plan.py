@@ -3,7 +3,8 @@
 Kea serves every site's data and voice VLANs, relayed from the site gateways;
 the DCs form a hot-standby pair (the primary serves, the standby takes over
 when the primary stops answering its heartbeats). Every lease event is
-logged by bimkit-dhcp-lease for the log server (law 5651).
+written by bimkit-dhcp-lease to a file only Kea may write, which rsyslog sends
+to the log server on the lease channel alone (law 5651).
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from roles.base.plan import log_collectors
+from roles.log_server.plan import LEASE_CHANNEL_PORT
+from roles.managed import ManagedDirectory, ManagedFile, State
 from roles.templates import render
 from roles.units import restart_retried
 
-PACKAGES = ("kea-dhcp4-server", "python3")
+PACKAGES = ("kea-dhcp4-server", "python3", "logrotate")
 SERVICE = "kea-dhcp4-server.service"
 RESTART = restart_retried(SERVICE)
 KEA_CONF = "/etc/kea/kea-dhcp4.conf"
@@ -23,6 +27,11 @@ CHECK_CONFIG = f"runuser -u _kea -- env KEA_LOCKFILE_DIR=none kea-dhcp4 -t {KEA_
 """Kea's own check, as the service's user and without its logger lock file: run as root, it
 could leave root-owned files in the service's directories."""
 LEASE_HOOK = "/usr/local/sbin/bimkit-dhcp-lease"
+LEASE_EVENTS_DIR = "/var/log/bimkit-dhcp"
+LEASE_EVENTS = f"{LEASE_EVENTS_DIR}/leases.log"
+"""Written by the hook as Kea's user (files/bimkit_dhcp_lease.py: EVENTS), read by rsyslog."""
+LEASE_CHANNEL_CONF = "/etc/rsyslog.d/95-bimkit-lease-channel.conf"
+LEASE_LOGROTATE = "/etc/logrotate.d/bimkit-dhcp-leases"
 HA_PORT = 8004
 """The HA peers' own HTTP listener inside kea-dhcp4 (no control agent needed)."""
 
@@ -125,3 +134,19 @@ def kea_config(hostname: str, data: Mapping[str, Any], arch: str) -> dict[str, A
 def kea_conf(hostname: str, data: Mapping[str, Any], arch: str) -> str:
     config = json.dumps(kea_config(hostname, data, arch), indent=2, ensure_ascii=False)
     return render("dhcp_server/kea-dhcp4.conf.j2", config=config)
+
+
+def lease_channel(data: Mapping[str, Any]) -> list[State]:
+    """The hook's folder and the rsyslog input that sends its events to the log servers."""
+    restart = ("systemctl restart rsyslog",)
+    return [
+        ManagedDirectory(LEASE_EVENTS_DIR, mode="750", user="_kea", group="_kea"),
+        ManagedFile(
+            LEASE_CHANNEL_CONF,
+            render("dhcp_server/rsyslog-lease-channel.conf.j2", events=LEASE_EVENTS,
+                   log_servers=log_collectors(data), port=LEASE_CHANNEL_PORT),
+            then=restart,
+        ),
+        ManagedFile(LEASE_LOGROTATE, render("dhcp_server/logrotate-leases.j2",
+                                            events=LEASE_EVENTS)),
+    ]  # fmt: skip

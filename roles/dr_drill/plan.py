@@ -15,7 +15,7 @@ from dr.paths import (
     DRILL_WORK_DIR,
     IMAGE_CACHE,
     NOTIFIER,
-    TSA_CA_FILE,
+    SEAL_STORES,
 )
 from roles.templates import render
 
@@ -49,7 +49,8 @@ def drill_config(hostname: str, data: Mapping[str, Any]) -> str:
         http_proxy=data.get("apt_proxy"),
         sandbox_address=SANDBOX_ADDRESS,
         notify=Notify(**drill["notify"]),
-        tsa_ca_file=TSA_CA_FILE if drill["tsa_certificates"] else None,
+        # The log archive's drill checks it against the chain's copy kept here.
+        seal_stores=SEAL_STORES if data.get("seal_store") else None,
         pbx_release=drill["pbx_release"],
     )
     return to_json(config)

@@ -160,7 +160,7 @@ def test_secrets_check_lists_missing_names_and_exits_1(tmp_path: Path) -> None:
     result = bimkit("secrets", "check", env={"BIMKIT_SECRETS_DIR": str(tmp_path)})
     assert result.returncode == 1
     assert "ad_admin_password" in result.stdout and "MISSING" in result.stdout
-    assert "18 of 18 secrets missing" in result.stdout
+    assert "19 of 19 secrets missing" in result.stdout
 
 
 def all_secrets(directory: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -186,7 +186,7 @@ def test_secrets_check_passes_when_all_are_set(tmp_path: Path) -> None:
     env, _ = all_secrets(tmp_path)
     result = bimkit("secrets", "check", env=env)
     assert result.returncode == 0, result.stdout
-    assert "all 18 secrets set" in result.stdout
+    assert "all 19 secrets set" in result.stdout
     assert "environment (BIMKIT_RESTIC_PASSWORD_DC1)" in result.stdout
 
 

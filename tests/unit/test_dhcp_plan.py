@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bimkit.inventory import plan_inventory
 from bimkit.model.load import load_estate
 from dr.logs.leases import parse_line
+from roles.dhcp_server.files import bimkit_dhcp_lease as lease_hook
 from roles.dhcp_server.files.bimkit_dhcp_lease import lines
-from roles.dhcp_server.plan import LEASE_HOOK, kea_config
-from tests.conftest import EstateData, example_host_data
+from roles.dhcp_server.plan import (
+    LEASE_CHANNEL_CONF,
+    LEASE_EVENTS,
+    LEASE_EVENTS_DIR,
+    LEASE_HOOK,
+    kea_config,
+    lease_channel,
+)
+from tests.conftest import REPO, EstateData, example_host_data
 from tests.unit.test_validation import assert_reported, problems_of, setter
 
 DATA = example_host_data()
@@ -105,22 +116,51 @@ LEASE_ENV = {
 
 
 def test_a_lease_event_is_one_line_that_search_reads_back() -> None:
-    (line,) = lines("leases4_committed", LEASE_ENV, "dc1", now=1764850000)
+    (line,) = lines("leases4_committed", LEASE_ENV, now=1764850000)
     assert line == ("event=commit address=10.21.51.7 mac=52:54:00:aa:bb:01 hostname=zabita_pc7 "
-                    "start=1764849600 valid=28800 server=dc1")  # fmt: skip
-    archived = f"2026-12-04T15:00:00+03:00 dc1 bimkit-dhcp[812]: {line}"
-    event = parse_line(archived, "2026-12-04/dc1.log:1")
-    assert event is not None and (event.address, event.mac, event.valid) == (
-        "10.21.51.7",
-        "52:54:00:aa:bb:01",
-        28800,
-    )
+                    "start=1764849600 valid=28800")  # fmt: skip
+    # As rsyslog's imfile tags it on the DC and the log server files it on the lease channel.
+    archived = f"2026-12-04T15:00:00.123456+03:00 dc1 bimkit-dhcp: {line}"
+    event = parse_line(archived, "dc1", "2026-12-04/dc1.leases:1")
+    assert event is not None and (event.address, event.mac, event.valid, event.server) == (
+        "10.21.51.7", "52:54:00:aa:bb:01", 28800, "dc1")  # fmt: skip
+
+
+def test_the_hook_appends_whole_lines_to_its_own_file_not_to_syslog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert lease_hook.EVENTS == LEASE_EVENTS  # the file rsyslog reads on the DC
+    events = tmp_path / "leases.log"
+    monkeypatch.setattr(lease_hook, "EVENTS", str(events))
+    for name, value in LEASE_ENV.items():
+        monkeypatch.setenv(name, value)
+    assert lease_hook.main(["leases4_committed"]) == 0
+    assert lease_hook.main(["leases4_committed"]) == 0
+    assert lease_hook.main(["pkt4_receive"]) == 0  # changes no lease: nothing written
+    written = events.read_text().splitlines()
+    assert len(written) == 2 and all(line.startswith("event=commit address=10.21.51.7 ")
+                                     for line in written)  # fmt: skip
+    assert events.stat().st_mode & 0o777 == 0o640
 
 
 def test_a_release_ends_the_lease_at_the_moment_it_happens() -> None:
     env = {"LEASE4_ADDRESS": "10.21.51.7", "LEASE4_HWADDR": "52:54:00:aa:bb:01",
            "LEASE4_CLTT": "1764849600", "LEASE4_VALID_LIFETIME": "28800"}  # fmt: skip
-    (line,) = lines("lease4_release", env, "dc2", now=1764851111)
-    assert "event=release" in line and "start=1764851111 valid=0 server=dc2" in line
-    assert lines("lease4_renew", env, "dc2", now=0)[0].startswith("event=commit")
-    assert lines("pkt4_receive", env, "dc2", now=0) == []
+    (line,) = lines("lease4_release", env, now=1764851111)
+    assert "event=release" in line and line.endswith("start=1764851111 valid=0")
+    assert lines("lease4_renew", env, now=0)[0].startswith("event=commit")
+    assert lines("pkt4_receive", env, now=0) == []
+
+
+def test_the_dcs_send_lease_events_to_the_log_server_alone_on_the_lease_channel() -> None:
+    dc1 = dict(plan_inventory(load_estate(REPO))["linux"])["dc1"]
+    states = {item.path: item for item in lease_channel(dc1) if hasattr(item, "path")}
+    folder = states[LEASE_EVENTS_DIR]
+    assert (folder.user, folder.group, folder.mode) == ("_kea", "_kea", "750")
+    conf = states[LEASE_CHANNEL_CONF].content
+    assert f'input(type="imfile" file="{LEASE_EVENTS}" tag="bimkit-dhcp:"' in conf
+    assert 'ruleset="bimkit_lease_channel"' in conf
+    assert ('target="10.21.17.12" port="6515" protocol="tcp"\n'
+            '         StreamDriver="gtls" StreamDriverMode="1" StreamDriverAuthMode="x509/name"\n'
+            '         StreamDriverPermittedPeers="log1.ad.kayapinar.bel.tr"') in conf  # fmt: skip
+    assert "/dev/log" not in conf.split("# ", 1)[0] and "imuxsock" not in conf

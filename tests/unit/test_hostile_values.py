@@ -16,14 +16,14 @@ import pytest
 
 from bimkit.inventory import plan_inventory
 from bimkit.model.load import load_estate
-from bimkit.tls import server_tls
+from bimkit.tls import server_tls, ssh_client_key
 from roles.backup_agent.plan import plan_agent
 from roles.base.plan import plan_base
 from roles.dhcp_server.plan import kea_config
 from roles.domain_controller import plan as dc_plan
 from roles.dr_drill.plan import drill_config, drill_units
 from roles.dr_repository.plan import plan_repository, secret_names
-from roles.log_server.plan import plan_log_server
+from roles.log_server.plan import plan_log_server, tsa_identity
 from tests.conftest import EstateData
 from tests.unit.test_validation import assert_reported, problems_of, setter
 
@@ -112,6 +112,7 @@ def test_free_text_is_one_line(
 
 
 TLS = server_tls("secret", "Kayapınar", "log1", "log1.example.org", IPv4Address("10.21.17.12"))
+STORE_KEY = ssh_client_key("secret", "log seals log1.example.org")
 PAYLOAD = "\"; $(touch /tmp/bimkit-pwned) 'x` <b>"
 
 
@@ -150,7 +151,8 @@ def rendered_outputs(estate_data: EstateData) -> tuple[list[str], list[str]]:
             documents.append(drill_config(name, data))
         if data.get("log_archive"):
             archive = {**data["log_archive"], "tsa_certificates": "PEM"}
-            collector = plan_log_server(name, {**data, "log_archive": archive}, TLS, "value")
+            collector = plan_log_server(name, {**data, "log_archive": archive}, TLS,
+                                        tsa_identity("1", "value"), STORE_KEY)  # fmt: skip
             for item in collector.wanted:
                 content = getattr(item, "content", None)
                 if content is not None:

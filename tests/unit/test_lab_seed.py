@@ -26,9 +26,13 @@ def test_the_file_server_holds_thousands_of_documents_in_department_folders() ->
     assert any("dilekçe" in path for path, _ in files), "Turkish file names too"
 
 
-def test_the_log_server_holds_each_hosts_syslog_by_day() -> None:
+def test_the_log_server_holds_each_hosts_syslog_and_the_lease_records_by_day() -> None:
     files = dict(seed.files_for(ESTATE, ESTATE.hosts["log1"], TODAY))
-    assert len(files) == seed.LOG_DAYS * len(ESTATE.hosts)
+    assert len(files) == seed.LOG_DAYS * (len(ESTATE.hosts) + 1)
+    long = seed.long_lease(ESTATE, TODAY)
+    records = files[f"/var/log/remote/{long.start.date()}/dc1.leases"].decode()
+    assert (f"bimkit-dhcp: event=commit address={long.address} mac={long.mac} hostname=uzun-kira "
+            f"start={int(long.start.timestamp())} valid={6 * 86400}\n") in records  # fmt: skip
     first = files["/var/log/remote/2026-10-05/dc1.log"].decode()
     assert first.startswith("2026-10-05T00:") and " dc1 " in first.splitlines()[0]
     assert "/var/log/remote/2026-12-04/dc1.log" not in files, "today is still being written"
