@@ -34,8 +34,9 @@ def check(
     result = verify(root, zoneinfo.ZoneInfo(zone), taken, copy, as_of=taken)
     if not result.days:
         return _result(False, "no_days_verified", archive=LOG_ARCHIVE)
-    problems = result.chain_problems + [f"{v.day}: {p}" for v in result.days for p in v.problems]
     failed = [v for v in result.days if not v.ok]
+    # Each failing day by name, with its first problem: a copied-over day lists every file.
+    problems = result.chain_problems[:3] + [f"{v.day}: {v.problems[0]}" for v in failed[:8]]
     return _result(
         result.ok,
         "days_failed" if not result.ok else "days_verified",
@@ -43,7 +44,7 @@ def check(
         failed=len(failed) + (1 if result.chain_problems else 0),
         files=sum(v.files for v in result.days),
         records=result.records,
-        problems="; ".join(problems[:5]).replace(str(root), LOG_ARCHIVE) or "-",
+        problems="; ".join(problems).replace(str(root), LOG_ARCHIVE) or "-",
     )
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from dr.config import ConfigInvalid, LogsConfig, load
 from dr.logs import clock
-from dr.logs.jobs import Archive, ChainRefused, acknowledge, prune, seal, status
+from dr.logs.jobs import PRUNE_AT_ONCE, Archive, ChainRefused, acknowledge, prune, seal, status
 from dr.logs.leases import who_had
 from dr.logs.store import StoreError, fetch
 from dr.logs.timestamp import TokenInvalid, TsaUnreachable
@@ -45,15 +45,12 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--config", default=os.environ.get("BIMKIT_LOGS_CONFIG", LOGS_CONFIG))
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run")
     commands.add_parser("seal")
-    pruning = commands.add_parser("prune")
-    pruning.add_argument(
-        "--at-most",
-        type=int,
-        default=7,
-        help="days that may go at once (more: the clock is checked by hand)",
-    )
+    for name in ("run", "prune"):
+        commands.add_parser(name).add_argument(
+            "--at-most", type=int, default=PRUNE_AT_ONCE,
+            help="days that may go at once (more: the clock is checked by hand)",
+        )  # fmt: skip
     commands.add_parser("status")
     checking = commands.add_parser("verify")
     checking.add_argument("--from", dest="first", type=datetime.date.fromisoformat)

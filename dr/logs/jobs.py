@@ -386,19 +386,19 @@ def acknowledge(
 
 
 def late_without_reason(
-    entry: chains.Entry, genesis: Record, zone: zoneinfo.ZoneInfo
+    entry: chains.Entry, genesis: Record, zone: zoneinfo.ZoneInfo, first_seal: bool = True
 ) -> datetime.timedelta | None:
     """How late a seal was stamped, when it is more than 48 hours after its day ended with
     no reason recorded at the time; None when it is on time or excused.
 
-    Excused: a day already there when the chain began, or one whose failed attempts began
-    within 48 hours of its end (the seal records them).
+    Excused: the first seal of a day already there when the chain began, or a seal whose
+    failed attempts began within 48 hours of the day's end (it records them).
     """
     day, when = entry.record.day, stamped_at(entry)
     if day is None or when is None:
         return None
     late = when - day_end(day, zone)
-    if late <= LATE_AFTER or day in present_at_genesis(genesis):
+    if late <= LATE_AFTER or (first_seal and day in present_at_genesis(genesis)):
         return None
     since = entry.record.fields.get("failing-since")
     if since and datetime.datetime.fromisoformat(since) <= day_end(day, zone) + LATE_AFTER:

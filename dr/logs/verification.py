@@ -472,7 +472,7 @@ def _sealed_day(
         again_when = stamped.get(again.record.sequence)
         if again_when and again_when < day_end(day, zone):
             problems.append(f"{again.record.name} was stamped before the day ended")
-        late = late_without_reason(again, genesis, zone) if genesis else None
+        late = late_without_reason(again, genesis, zone, again is entry) if genesis else None
         if late is None:
             continue
         if acknowledgement is not None and again is entry:

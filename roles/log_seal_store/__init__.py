@@ -25,6 +25,7 @@ def apply() -> None:
         home=SEAL_STORE_HOME,
         shell="/bin/sh",  # sshd runs the forced command through it
         create_home=False,
+        ensure_home=False,  # root owns it (below): the account cannot touch its own keys
     )
     secret = secret_value("dr_ca_secret")
     keys = {

@@ -59,6 +59,15 @@ def test_seal_verify_and_status_exit_by_what_they_found(
     assert state["last_sealed_day"] == str(day(1)) and state["chain_records"] == 4
 
 
+def test_the_timer_seals_then_prunes_in_one_run(
+    configured: tuple[Path, Archive], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, _ = configured
+    assert cli.main(["--config", str(config), "run"]) == 1  # no DR host for the copy
+    out = capsys.readouterr().out
+    assert f"{day(1)}: sealed" in out and out.rstrip().endswith("nothing past the retention")
+
+
 def test_search_answers_a_fixed_address_from_the_data(
     configured: tuple[Path, Archive], capsys: pytest.CaptureFixture[str]
 ) -> None:
