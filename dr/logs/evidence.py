@@ -110,6 +110,7 @@ def build(
         sorted({(d, f) for d, f, _ in locations}),
         {day: sealed[day].name for day in days},
         links,
+        lang,
     )
     sums = "".join(
         f"{hashlib.sha256(data).hexdigest()}  {path}\n" for path, data in sorted(files.items())
@@ -161,22 +162,55 @@ def _files(
     return files
 
 
+SCRIPT_WORDS = {
+    "tr": {
+        "intro": "# Bu klasörde çalıştırın. Yalnızca sh, sha256sum, grep, cut ve openssl gerekir.",
+        "failed": "HATA", "ok": "DOGRULANDI",
+        "files": "# 1. Paketin her dosyası teslim edilenin aynısı.",
+        "files_fail": "bir dosya SHA256SUMS ile uyusmuyor",
+        "tokens": "# 2. Her kaydın RFC 3161 zaman damgası, damgalandığı anda geçerli olduğu gibi.",
+        "token_fail": "{name} damgasi",
+        "links": "# 3. Her kayıt bir öncekinin damgasının SHA-256 özetini taşır: zincir bütün.",
+        "link_fail": "{after} {before} kaydini izlemiyor",
+        "days": "# 4. Günün listesi mührünün adını verdiği liste; kayıtlar ona uyar.",
+        "manifest_fail": "{day} listesi", "records_fail": "{day} kayitlari",
+        "records": "# 5. {address} adresinin kayıtları.",
+    },
+    "en": {
+        "intro": "# Run in this folder. Needs only sh, sha256sum, grep, cut and openssl.",
+        "failed": "FAILED", "ok": "VERIFIED",
+        "files": "# 1. Every file of the package is the one handed over.",
+        "files_fail": "a file differs from SHA256SUMS",
+        "tokens": "# 2. Each record's RFC 3161 token, checked as it was valid when stamped.",
+        "token_fail": "token of {name}",
+        "links": "# 3. Each record names the SHA-256 of the token before it: the chain is whole.",
+        "link_fail": "{after} does not follow {before}",
+        "days": "# 4. The day's manifest is the one its seal names, and the records match it.",
+        "manifest_fail": "manifest of {day}", "records_fail": "the records of {day}",
+        "records": "# 5. The records of {address}.",
+    },
+}  # fmt: skip
+"""The script's comments and messages; its messages are ASCII, for any terminal."""
+
+
 def verification_commands(
     address: str,
     days: list[datetime.date],
     lease_files: list[tuple[datetime.date, str]],
     seals: dict[datetime.date, str],
     links: list[Entry],
+    lang: str = "tr",
 ) -> str:
     """A POSIX shell script of the exact commands, run in the package's folder; each step
     stops the script with what failed."""
+    words = SCRIPT_WORDS[lang]
     lines = [
         "#!/bin/sh",
-        "# Run in this folder. Needs only sh, sha256sum, grep, cut and openssl.",
-        'fail() { echo "FAILED: $1" >&2; exit 1; }',
-        "# 1. Every file of the package is the one handed over.",
-        "sha256sum -c --quiet SHA256SUMS || fail 'a file differs from SHA256SUMS'",
-        "# 2. Each record's RFC 3161 token, checked as it was valid when stamped.",
+        words["intro"],
+        f'fail() {{ echo "{words["failed"]}: $1" >&2; exit 1; }}',
+        words["files"],
+        f"sha256sum -c --quiet SHA256SUMS || fail '{words['files_fail']}'",
+        words["tokens"],
     ]
     for entry in links:
         assert entry.token is not None
@@ -185,29 +219,29 @@ def verification_commands(
         lines.append(
             f"openssl ts -verify -data chain/{name}.txt -in chain/{name}.tsr "
             f"-CAfile tsa/{digest}.pem -attime {when} >/dev/null 2>&1 "
-            f"|| fail 'token of {name}'"
+            f"|| fail '{words['token_fail'].format(name=name)}'"
         )
-    lines.append("# 3. Each record names the SHA-256 of the token before it: the chain is whole.")
+    lines.append(words["links"])
     for before, after in itertools.pairwise(links):
+        failure = words["link_fail"].format(after=after.record.name, before=before.record.name)
         lines.append(
             f'grep -qx "previous-token-sha256: $(sha256sum chain/{before.record.name}.tsr '
-            f'| cut -c1-64)" chain/{after.record.name}.txt '
-            f"|| fail '{after.record.name} does not follow {before.record.name}'"
+            f"| cut -c1-64)\" chain/{after.record.name}.txt || fail '{failure}'"
         )
-    lines.append("# 4. The day's manifest is the one its seal names, and the records match it.")
+    lines.append(words["days"])
     for day in days:
         lines.append(
-            f'grep -qx "manifest-sha256: $(sha256sum logs/{day}/SHA256SUMS '
-            f"| cut -c1-64)\" chain/{seals[day]}.txt || fail 'manifest of {day}'"
+            f'grep -qx "manifest-sha256: $(sha256sum logs/{day}/SHA256SUMS | cut -c1-64)" '
+            f"chain/{seals[day]}.txt || fail '{words['manifest_fail'].format(day=day)}'"
         )
         lines.append(
             f"(cd logs/{day} && sha256sum -c --quiet --ignore-missing SHA256SUMS) "
-            f"|| fail 'the records of {day}'"
+            f"|| fail '{words['records_fail'].format(day=day)}'"
         )
-    lines.append(f"# 5. The records of {address}.")
+    lines.append(words["records"].format(address=address))
     for day, name in lease_files:
         lines.append(f"grep -n {shlex.quote(f'address={address} ')} logs/{day}/{name}")
-    lines.append("echo OK")
+    lines.append(f"echo {words['ok']}")
     return "\n".join(lines) + "\n"
 
 

@@ -87,7 +87,7 @@ def test_the_package_holds_the_answer_and_verifies_with_openssl_and_sha256sum_al
     folder = unpack(files, tmp_path / "handed-over")
     checked = run_script(folder, "dogrula.sh")
     assert checked.returncode == 0, checked.stderr
-    assert checked.stdout.splitlines()[-1] == "OK"
+    assert checked.stdout.splitlines()[-1] == "DOGRULANDI"
     assert f"address={ADDRESS} mac=52:54:00:12:34:56" in checked.stdout
 
 
@@ -114,7 +114,7 @@ def test_a_changed_byte_anywhere_fails_the_commands(
         for line in sums))  # fmt: skip
     checked = run_script(folder, "dogrula.sh")
     assert checked.returncode == 1, checked.stderr
-    assert checked.stderr.splitlines()[-1].startswith("FAILED: "), checked.stderr
+    assert checked.stderr.splitlines()[-1].startswith("HATA: "), checked.stderr
 
 
 def test_english_on_request(sealed: tuple[Archive, datetime.datetime], tmp_path: Path) -> None:
