@@ -108,11 +108,21 @@ def parse(model: type[Model], document: Any, name: str, problems: list[Problem])
         return None
 
 
+RETIRED_FIELDS = {
+    "logs.retention_days": "replaced by `retention_years` (calendar years, two at least)",
+    "logs.tsa.header": "replaced by `identity: true` (Kamu SM's header, made for each request "
+    "from the secrets `tsa_customer_id` and `tsa_password`)",
+}
+"""Fields an earlier bimkit knew: what to write instead."""
+
+
 def _problems_from(error: ValidationError, name: str) -> list[Problem]:
     problems = []
     for item in error.errors(include_url=False):
         path = _format_location(item["loc"])
-        if item["type"] == "extra_forbidden":
+        if item["type"] == "extra_forbidden" and path in RETIRED_FIELDS:
+            problems.append(Problem(name, path, RETIRED_FIELDS[path]))
+        elif item["type"] == "extra_forbidden":
             problems.append(Problem(name, path, "unknown field (misspelt, or not a bimkit field)"))
         elif item["type"] == "missing":
             problems.append(Problem(name, path, "is required"))

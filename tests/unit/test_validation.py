@@ -72,6 +72,30 @@ def roles(site_index: int, roles: list[str]) -> Change:
 CASES: list[tuple[str, str, Change, str, str, str]] = [
     # id, file changed, change, file reported, path reported, message (regex)
     (
+        "log-retention-in-days-is-retired",
+        "estate.yaml",
+        setter("logs", "retention_days", value=730),
+        "estate.yaml",
+        "logs.retention_days",
+        r"replaced by `retention_years` \(calendar years, two at least\)",
+    ),
+    (
+        "log-retention-under-two-years",
+        "estate.yaml",
+        setter("logs", "retention_years", value=1),
+        "estate.yaml",
+        "logs.retention_years",
+        r"greater than or equal to 2",
+    ),
+    (
+        "a-fixed-tsa-header-is-retired",
+        "estate.yaml",
+        setter("logs", "tsa", "header", value="identity"),
+        "estate.yaml",
+        "logs.tsa.header",
+        r"replaced by `identity: true` \(Kamu SM's header, made for each request",
+    ),
+    (
         "s3-repository-without-bucket",
         "estate.yaml",
         setter("dr_repository", value="s3"),
