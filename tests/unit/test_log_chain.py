@@ -196,16 +196,22 @@ def test_a_deleted_day_is_named_wherever_it_was(
     ]
 
 
+def sealed_without_yesterday(root: Path, authority: TimeStampAuthority, text: str) -> Archive:
+    """An archive sealed while yesterday was absent, with yesterday's folder there now."""
+    archive = archive_with_days(root, authority, (3, 2, 0))
+    seal(archive, now())
+    write_day(archive.root, day(1), {"dc1.log": text})
+    return archive
+
+
 def test_a_day_absent_at_genesis_and_sealed_three_days_late_fails_until_acknowledged(
     tmp_path: Path, authorities: Authorities, authority: TimeStampAuthority
 ) -> None:
     """The TSA's clock runs three days ahead (libfaketime): a day that appears after the
     chain began is stamped more than 48 hours after it ended, with nothing recorded then."""
-    archive = archive_with_days(tmp_path / "remote", authority, (3, 2, 0))
-    seal(archive, now())
+    archive = sealed_without_yesterday(tmp_path / "remote", authority, "back from hiding\n")
     genesis = chains.load(archive.chain_dir).entries[1].record
     assert genesis.fields["absent-days"] == str(day(1))
-    write_day(archive.root, day(1), {"dc1.log": "back from a hiding place\n"})
     late = Archive(archive.root, ZONE, archive.log_server, authorities(clock="+3d"))
     assert [r.outcome for r in seal(late, now()).results] == ["sealed"]
     copy = mirror(archive, tmp_path / "copy")
@@ -226,9 +232,7 @@ def test_a_day_absent_at_genesis_and_sealed_three_days_late_fails_until_acknowle
 def test_a_late_seal_passes_with_the_failed_attempts_it_recorded_at_the_time(
     tmp_path: Path, authorities: Authorities, authority: TimeStampAuthority
 ) -> None:
-    archive = archive_with_days(tmp_path / "remote", authority, (3, 2, 0))
-    seal(archive, now())
-    write_day(archive.root, day(1), {"dc1.log": "a day the TSA did not answer\n"})
+    archive = sealed_without_yesterday(tmp_path / "remote", authority, "the TSA was away\n")
     down = TimeStampAuthority("http://127.0.0.1:9/", authority.ca_file, timeout_seconds=2)
     (failed,) = seal(Archive(archive.root, ZONE, archive.log_server, down), now()).results
     assert failed.outcome == "unsealed" and "unreachable" in failed.detail
@@ -274,9 +278,7 @@ def test_tokens_verify_as_they_were_valid_when_stamped_after_the_tsa_certificate
 def test_a_new_tsa_ca_in_the_data_fails_no_old_day(
     tmp_path: Path, authorities: Authorities, authority: TimeStampAuthority
 ) -> None:
-    archive = archive_with_days(tmp_path / "remote", authority, (3, 2, 0))
-    seal(archive, now())
-    write_day(archive.root, day(1), {"dc1.log": "sealed by the new TSA\n"})
+    archive = sealed_without_yesterday(tmp_path / "remote", authority, "the new TSA's\n")
     rolled = Archive(archive.root, ZONE, archive.log_server, authorities("new-ca"))
     seal(rolled, now())
     chain = chains.load(archive.chain_dir)
