@@ -299,6 +299,7 @@ def drill_data(estate: Estate, dr_host: PlacedHost) -> dict[str, Any]:
         "services": services,
         # The PBX's drill sandbox runs the PBX's own release (Asterisk needs unstable).
         "pbx_release": pbx_hosts[0].release if pbx_hosts else config.debian_release,
+        "tsa_certificates": tsa_certificates(estate),
         "production_addresses": sorted(str(a) for a in production if a is not None),
         "municipality": config.municipality,
         "notify": config.backup_notify.model_dump(),

@@ -137,6 +137,9 @@ class DrillConfig:
     seal_stores: str | None = None
     """Where the log servers' chains are copied on this host: <dir>/<log server>/ (the
     `log-seals` check verifies a restored archive against it)."""
+    tsa_ca_file: str | None = None
+    """The TSA's CA certificates as the data names them: the chain's tokens must be stamped
+    under them (all but the history before they were first used)."""
     pbx_release: str = "sid"
     """The PBX's Debian release: its drill's sandbox runs the same (Asterisk needs unstable)."""
 

@@ -38,6 +38,9 @@ def lab_groups(groups: dict[str, list[HostEntry]], paths: LabPaths) -> dict[str,
         machine = state.machines[name]
         if "log_archive" in data:
             data = {**data, "log_archive": lab_time_stamps(data["log_archive"], machine.gateway)}
+        if "drill" in data:
+            certificates = lab_tsa().ca_file.read_text()
+            data = {**data, "drill": {**data["drill"], "tsa_certificates": certificates}}
         if data.get("pbx", {}).get("mail_relay"):
             # Voicemail goes to the lab's SMTP sink (`bimkit lab up` runs it on the gateway).
             data = {**data, "pbx": {**data["pbx"], "mail_relay": mail_sink.relay(machine.gateway)}}

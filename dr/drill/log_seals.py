@@ -22,16 +22,22 @@ CHECK = "log-seals"
 
 
 def check(
-    restore_dir: Path, copy: Path | None, taken: datetime.datetime, zone: str
+    restore_dir: Path,
+    copy: Path | None,
+    taken: datetime.datetime,
+    zone: str,
+    tsa_ca_file: str | None = None,
 ) -> dict[str, Any]:
     """Days before the snapshot's were closed when it was taken: each must verify.
 
     + copy: this DR host's copy of the log server's chain (None: none configured)
+    + tsa_ca_file: the TSA's CA as the data names it, on this host
     """
     root = restore_dir / LOG_ARCHIVE.lstrip("/")
     if copy is None or not copy.is_dir():
         return _result(False, "no_chain_copy", archive=LOG_ARCHIVE, copy=str(copy or "-"))
-    result = verify(root, zoneinfo.ZoneInfo(zone), taken, copy, as_of=taken)
+    trusted = Path(tsa_ca_file).read_bytes() if tsa_ca_file else None
+    result = verify(root, zoneinfo.ZoneInfo(zone), taken, copy, as_of=taken, trusted=trusted)
     if not result.days:
         return _result(False, "no_days_verified", archive=LOG_ARCHIVE)
     failed = [v for v in result.days if not v.ok]

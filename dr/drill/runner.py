@@ -130,7 +130,8 @@ def drill_one(
             if log_seals.CHECK in target.checks:
                 log(f"{target.host}/{target.service}: checking every day's seal")
                 copy = Path(config.seal_stores) / target.host if config.seal_stores else None
-                checks.append(log_seals.check(restore_dir, copy, taken, config.timezone))
+                checks.append(log_seals.check(restore_dir, copy, taken, config.timezone,
+                                              config.tsa_ca_file))  # fmt: skip
         else:
             log(f"{target.host}/{target.service}: recovering {target.procedure} in a sandbox")
             checks = recover_in_sandbox(config, target, run_dir, restore_dir, image, keep)

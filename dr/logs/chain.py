@@ -9,6 +9,7 @@ that names the token of the record before it.
     <root>/chain/000061-acknowledge-2026-03-05.txt  a missing or late day: who said why
     <root>/chain/000090-prune.txt                   days deleted past the retention
     <root>/chain/tsa-<sha256>.pem                   each TSA certificate chain used
+    <root>/chain/failure-<day>-<UTC time>.txt       a seal attempt that failed, as it failed
 
 A record is a few `key: value` lines, the text a court reads, and exactly
 the bytes its token stamps. Each names the SHA-256 of the previous record's
@@ -34,11 +35,17 @@ FORMAT = "1"
 KINDS = ("genesis", "seal", "acknowledge", "prune")
 NO_PREVIOUS = "none"
 RECORD_FILE = re.compile(
-    r"^(?P<sequence>\d{6})-(?P<kind>genesis|seal|acknowledge|prune)"
-    r"(?:-(?P<day>\d{4}-\d{2}-\d{2}))?\.(?P<part>txt|tsr|SHA256SUMS)$"
+    r"(?P<sequence>\d{6})-(?P<kind>genesis|seal|acknowledge|prune)"
+    r"(?:-(?P<day>\d{4}-\d{2}-\d{2}))?\.(?P<part>txt|tsr|SHA256SUMS)"
 )
-TSA_FILE = re.compile(r"^tsa-(?P<digest>[0-9a-f]{64})\.pem$")
-_LINE = re.compile(r"^(?P<key>[a-z][a-z0-9-]*): (?P<value>.*)$")
+TSA_FILE = re.compile(r"tsa-(?P<digest>[0-9a-f]{64})\.pem")
+FAILURE_FILE = re.compile(r"failure-(?P<day>\d{4}-\d{2}-\d{2})-(?P<at>\d{8}T\d{6}Z)\.txt")
+"""A failed seal attempt: the DR host's copy of it shows when it was told (its mtime there)."""
+_LINE = re.compile(r"(?P<key>[a-z][a-z0-9-]*): (?P<value>[^\n\r]*)")
+DATES = ("day", "first-day", "present-through", "oldest-kept")
+DATE_LISTS = ("days", "absent-days")
+NUMBERS = ("files", "bytes")
+TIMES = ("written-at", "day-ends", "failing-since")
 
 
 class ChainUnreadable(ValueError):
@@ -73,7 +80,14 @@ class Record:
 
     def days(self) -> list[datetime.date]:
         """The days a prune record deleted."""
-        return [datetime.date.fromisoformat(d) for d in self.fields.get("days", "").split()]
+        return self.dates("days")
+
+    def dates(self, key: str) -> list[datetime.date]:
+        return [datetime.date.fromisoformat(d) for d in self.fields.get(key, "").split()]
+
+    def date(self, key: str) -> datetime.date | None:
+        value = self.fields.get(key)
+        return datetime.date.fromisoformat(value) if value else None
 
 
 def record_name(sequence: int, kind: str, day: datetime.date | None) -> str:
@@ -86,7 +100,7 @@ def render(sequence: int, kind: str, fields: Iterable[tuple[str, str]]) -> bytes
         raise ValueError(f"unknown record kind {kind!r}")
     lines = [("bimkit-log-chain", FORMAT), ("sequence", str(sequence)), ("kind", kind), *fields]
     for key, value in lines:
-        if not _LINE.match(f"{key}: {value}") or "\n" in value or "\r" in value:
+        if not _LINE.fullmatch(f"{key}: {value}"):
             raise ValueError(f"record line {key!r} is not one `key: value` line")
     return "".join(f"{key}: {value}\n" for key, value in lines).encode()
 
@@ -101,24 +115,39 @@ def parse(text: bytes, where: str) -> Record:
         raise ChainUnreadable(f"{where}: does not end with a newline")
     pairs = []
     for number, line in enumerate(lines[:-1], 1):
-        match = _LINE.match(line)
+        match = _LINE.fullmatch(line)
         if match is None:
             raise ChainUnreadable(f"{where}: line {number} is not `key: value`: {line[:80]!r}")
         pairs.append((match["key"], match["value"]))
     opening = [key for key, _ in pairs[:3]]
     if opening != ["bimkit-log-chain", "sequence", "kind"] or pairs[0][1] != FORMAT:
         raise ChainUnreadable(f"{where}: not a bimkit log chain record (format {FORMAT})")
-    if pairs[2][1] not in KINDS or not pairs[1][1].isdigit():
+    if pairs[2][1] not in KINDS or not re.fullmatch(r"[0-9]{1,6}", pairs[1][1]):
         raise ChainUnreadable(f"{where}: unknown kind {pairs[2][1]!r} or sequence")
     fields = dict(pairs[3:])
     if len(fields) != len(pairs) - 3:
         raise ChainUnreadable(f"{where}: a key appears twice")
-    record = Record(int(pairs[1][1]), pairs[2][1], fields)
+    _check_fields(fields, where)
+    return Record(int(pairs[1][1]), pairs[2][1], fields)
+
+
+def _check_fields(fields: dict[str, str], where: str) -> None:
+    """The known fields have their types: a crafted record is unreadable, never a crash."""
     try:
-        record.day, record.days()
-    except ValueError:
-        raise ChainUnreadable(f"{where}: a day is not YYYY-MM-DD") from None
-    return record
+        for key in DATES:
+            if key in fields:
+                datetime.date.fromisoformat(fields[key])
+        for key in DATE_LISTS:
+            for value in fields.get(key, "").split():
+                datetime.date.fromisoformat(value)
+        for key in TIMES:
+            if key in fields and datetime.datetime.fromisoformat(fields[key]).tzinfo is None:
+                raise ValueError(f"{key} has no time zone")
+    except ValueError as error:
+        raise ChainUnreadable(f"{where}: {error}") from None
+    for key in NUMBERS:
+        if key in fields and not re.fullmatch(r"[0-9]{1,15}", fields[key]):
+            raise ChainUnreadable(f"{where}: {key} is not a number")
 
 
 @dataclass(frozen=True)
@@ -138,6 +167,8 @@ class Chain:
     """By sequence number."""
     tsa_chains: dict[str, bytes] = field(default_factory=dict)
     """sha256 -> PEM: every TSA certificate chain kept."""
+    failures: dict[datetime.date, list[datetime.datetime]] = field(default_factory=dict)
+    """Day -> when each note of a failed seal attempt was written here (the file's mtime)."""
     problems: list[str] = field(default_factory=list)
     """Files that are not what their name says."""
 
@@ -148,14 +179,19 @@ class Chain:
         return self.entries[max(self.entries)] if self.entries else None
 
 
+def is_chain_file(name: str) -> bool:
+    return any(p.fullmatch(name) for p in (RECORD_FILE, TSA_FILE, FAILURE_FILE))
+
+
 def chain_files(folder: Path) -> list[str]:
-    """The names of the chain's own files in `folder` (what is copied to the DR host)."""
+    """The names of the chain's own files in `folder` (what is copied to the DR host):
+    regular files only, never a link."""
     if not folder.is_dir():
         return []
     return sorted(
         entry.name
         for entry in folder.iterdir()
-        if entry.is_file() and (RECORD_FILE.match(entry.name) or TSA_FILE.match(entry.name))
+        if entry.is_file() and not entry.is_symlink() and is_chain_file(entry.name)
     )
 
 
@@ -163,15 +199,22 @@ def load(folder: Path) -> Chain:
     """Every record, token, manifest and TSA chain in `folder` (a missing folder: empty)."""
     chain = Chain()
     for name in chain_files(folder):
+        failure = FAILURE_FILE.fullmatch(name)
+        if failure:
+            written = datetime.datetime.fromtimestamp((folder / name).stat().st_mtime, datetime.UTC)
+            chain.failures.setdefault(datetime.date.fromisoformat(failure["day"]), []).append(
+                written
+            )
+            continue
         data = (folder / name).read_bytes()
-        tsa = TSA_FILE.match(name)
+        tsa = TSA_FILE.fullmatch(name)
         if tsa:
             if sha256_hex(data) != tsa["digest"]:
                 chain.problems.append(f"{folder / name}: content does not match its name")
             else:
                 chain.tsa_chains[tsa["digest"]] = data
             continue
-        match = RECORD_FILE.match(name)
+        match = RECORD_FILE.fullmatch(name)
         assert match is not None
         if match["part"] != "txt":
             continue
@@ -182,6 +225,11 @@ def load(folder: Path) -> Chain:
             continue
         if record.name != name.removesuffix(".txt"):
             chain.problems.append(f"{folder / name}: the record inside is {record.name}")
+            continue
+        if record.sequence in chain.entries:
+            other = chain.entries[record.sequence].record.name
+            chain.problems.append(f"{folder}: two records are numbered {record.sequence:06d}: "
+                                  f"{other} and {record.name}")  # fmt: skip
             continue
         base = folder / record.name
         chain.entries[record.sequence] = Entry(
@@ -194,7 +242,7 @@ def load(folder: Path) -> Chain:
 
 
 def _read(path: Path) -> bytes | None:
-    return path.read_bytes() if path.exists() else None
+    return path.read_bytes() if path.is_file() and not path.is_symlink() else None
 
 
 def write_entry(folder: Path, text: bytes, token: bytes, manifest: bytes | None) -> str:
@@ -232,3 +280,12 @@ def keep_tsa_chain(folder: Path, chain: Chain, pem: bytes) -> str:
         write_atomically(folder / f"tsa-{digest}.pem", pem)
         chain.tsa_chains[digest] = pem
     return digest
+
+
+def write_failure(folder: Path, day: datetime.date, at: datetime.datetime, error: str) -> str:
+    """A note that sealing `day` failed, kept beside the chain (and copied to the DR host,
+    whose copy's time shows the failure was told then)."""
+    name = f"failure-{day.isoformat()}-{at.astimezone(datetime.UTC):%Y%m%dT%H%M%SZ}.txt"
+    folder.mkdir(mode=0o750, exist_ok=True)
+    write_atomically(folder / name, f"{one_line(error)}\n".encode())
+    return name

@@ -175,9 +175,8 @@ def verified(
                 copy = fetch(config.store, Path(work))
             except StoreError as error:
                 fetch_error = str(error)
-        result = verify(
-            root or archive.root, archive.zone, now, copy, first, last, config.retention_years
-        )
+        result = verify(root or archive.root, archive.zone, now, copy, first, last,
+                        config.retention_years, trusted=_trusted(config))  # fmt: skip
     if fetch_error:
         result = dataclasses.replace(
             result,
@@ -265,6 +264,14 @@ def _evidence(
             file=sys.stderr,
         )
     return 0
+
+
+def _trusted(config: LogsConfig) -> bytes | None:
+    """The TSA's CA as the data names it, on this host."""
+    try:
+        return Path(config.tsa.ca_file).read_bytes()
+    except OSError:
+        return None
 
 
 COMMANDS = {

@@ -28,10 +28,11 @@ from pathlib import Path
 
 import jinja2
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from dr.errors import DrError
 from dr.logs.archive import MANIFEST, day_folders
-from dr.logs.chain import Entry, load
+from dr.logs.chain import Chain, Entry, load
 from dr.logs.jobs import Archive, sealed_days
 from dr.logs.leases import who_had
 from dr.logs.token import read_reply
@@ -86,6 +87,7 @@ def build(
     failed = [
         v for v in verification.days if not v.ok and datetime.date.fromisoformat(v.day) in days
     ]
+    notes = {v.day: v.note for v in verification.days}
     if failed or verification.chain_problems:
         said = "; ".join(
             [*verification.chain_problems, *(f"{v.day}: {p}" for v in failed for p in v.problems)]
@@ -99,8 +101,11 @@ def build(
             f"{unsealed[0]} is not sealed yet: its package can be made once it is "
             "(the seal runs hourly after midnight)"
         )
-    first = min(sealed[day].sequence for day in days)
-    links = [entry for entry in chain.ordered() if entry.record.sequence >= first]
+    links = chain_links(chain, min(sealed[day].sequence for day in days), verification)
+    missing = {e.record.fields["tsa-chain-sha256"] for e in links} - set(chain.tsa_chains)
+    if missing:
+        raise NoEvidence(f"{archive.chain_dir}: the TSA chain {sorted(missing)[0][:12]}… of a "
+                         "link is not kept on the log server")  # fmt: skip
     files = _files(archive.root, chain.tsa_chains, locations, days, links)
     words = WORDS[lang]
     name = f"{words['prefix']}-{address}-{at:%Y%m%dT%H%M}"
@@ -112,6 +117,7 @@ def build(
         links,
         lang,
     )
+    files[words["script"]] = commands.encode()
     sums = "".join(
         f"{hashlib.sha256(data).hexdigest()}  {path}\n" for path, data in sorted(files.items())
     )
@@ -124,20 +130,32 @@ def build(
         log_server=archive.log_server,
         zone=str(archive.zone),
         made_at=now.astimezone(archive.zone),
-        days=[(day, sealed[day]) for day in days],
+        days=[(day, sealed[day], notes.get(day.isoformat(), "")) for day in days],
         links=links,
-        chains={d: _subject(pem) for d, pem in chain.tsa_chains.items()},
+        chains={
+            d: certificates(chain.tsa_chains[d])
+            for d in sorted({e.record.fields["tsa-chain-sha256"] for e in links})
+        },
         records=_record_lines(archive.root, locations),
         sums=sums,
         commands=commands,
         script=words["script"],
     )
-    files |= {
-        "SHA256SUMS": sums.encode(),
-        words["page"]: page.encode(),
-        words["script"]: commands.encode(),
-    }
+    files |= {"SHA256SUMS": sums.encode(), words["page"]: page.encode()}
     return Package(name, _tar(name, files), len(files))
+
+
+def chain_links(chain: Chain, first: int, verification: Verification) -> list[Entry]:
+    """The records from the day's seal on, up to the newest that verifies: whatever came
+    wrong later (a record someone added) does not concern this day's proof."""
+    links = []
+    for entry in chain.ordered():
+        if entry.record.sequence < first:
+            continue
+        if entry.record.name in verification.record_problems:
+            break
+        links.append(entry)
+    return links
 
 
 def _files(
@@ -175,6 +193,8 @@ SCRIPT_WORDS = {
         "days": "# 4. Günün listesi mührünün adını verdiği liste; kayıtlar ona uyar.",
         "manifest_fail": "{day} listesi", "records_fail": "{day} kayitlari",
         "records": "# 5. {address} adresinin kayıtları.",
+        "anchors": "# 6. Damgaların güvendiği sertifika: parmak izini zaman damgası "
+        "sağlayıcısının yayımladığıyla karşılaştırın.",
     },
     "en": {
         "intro": "# Run in this folder. Needs only sh, sha256sum, grep, cut and openssl.",
@@ -188,6 +208,8 @@ SCRIPT_WORDS = {
         "days": "# 4. The day's manifest is the one its seal names, and the records match it.",
         "manifest_fail": "manifest of {day}", "records_fail": "the records of {day}",
         "records": "# 5. The records of {address}.",
+        "anchors": "# 6. The certificate the tokens rest on: compare its fingerprint with the "
+        "one the time stamp authority publishes.",
     },
 }  # fmt: skip
 """The script's comments and messages; its messages are ASCII, for any terminal."""
@@ -234,13 +256,19 @@ def verification_commands(
             f'grep -qx "manifest-sha256: $(sha256sum logs/{day}/SHA256SUMS | cut -c1-64)" '
             f"chain/{seals[day]}.txt || fail '{words['manifest_fail'].format(day=day)}'"
         )
+    for day, name in lease_files:
+        exact = "^[0-9a-f]{64}  " + name.replace(".", "\\.") + "$"
         lines.append(
-            f"(cd logs/{day} && sha256sum -c --quiet --ignore-missing SHA256SUMS) "
+            f"(cd logs/{day} && grep -E '{exact}' SHA256SUMS | sha256sum -c --quiet --strict -) "
             f"|| fail '{words['records_fail'].format(day=day)}'"
         )
     lines.append(words["records"].format(address=address))
     for day, name in lease_files:
-        lines.append(f"grep -n {shlex.quote(f'address={address} ')} logs/{day}/{name}")
+        lines.append(f"grep -n {shlex.quote(f'address={address} ')} logs/{day}/{name} "
+                     f"|| fail '{words['records_fail'].format(day=day)}'")  # fmt: skip
+    lines.append(words["anchors"])
+    for digest in sorted({entry.record.fields["tsa-chain-sha256"] for entry in links}):
+        lines.append(f"openssl x509 -noout -subject -fingerprint -sha256 -in tsa/{digest}.pem")
     lines.append(f"echo {words['ok']}")
     return "\n".join(lines) + "\n"
 
@@ -257,12 +285,15 @@ def _record_lines(root: Path, locations: list[tuple[datetime.date, str, int]]) -
     return found
 
 
-def _subject(pem: bytes) -> str:
+def certificates(pem: bytes) -> list[tuple[str, str]]:
+    """(subject, SHA-256 fingerprint) of each certificate in a TSA chain, for the reader to
+    compare with what the TSA publishes."""
     try:
-        certificates = x509.load_pem_x509_certificates(pem)
+        found = x509.load_pem_x509_certificates(pem)
     except ValueError:
-        return "?"
-    return "; ".join(c.subject.rfc4514_string() for c in certificates)
+        return []
+    return [(c.subject.rfc4514_string(), c.fingerprint(hashes.SHA256()).hex(":").upper())
+            for c in found]  # fmt: skip
 
 
 def render_page(**values: object) -> str:

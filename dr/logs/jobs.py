@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import fcntl
-import json
 import logging
 import shutil
 import tempfile
@@ -50,8 +49,6 @@ LATE_AFTER = datetime.timedelta(hours=48)
 """A day stamped later than this after it ended needs a reason recorded at the time."""
 PRUNE_AT_ONCE = 7
 """More days than this expiring in one run means the clock jumped, not a day passing."""
-FAILURES = ".failures.json"
-"""In the chain folder: failed seal attempts per day, the reason a late seal records."""
 
 
 class ChainRefused(DrError):
@@ -141,12 +138,32 @@ def append(
         draft = Path(work) / "record.txt"
         draft.write_bytes(text)
         token = stamp(archive.authority, draft)
+    refused = refused_by_the_stamp(archive, chains.parse(text, "new record"),
+                                   read_reply(token).stamped_at)  # fmt: skip
+    if refused:
+        raise ChainRefused(refused)
     keep_tsa_chain(archive.chain_dir, chain, ca)
     chains.write_entry(archive.chain_dir, text, token, manifest)
     record = chains.parse(text, "new record")
     chain.entries[sequence] = chains.Entry(record, text, token, manifest)
     log.info("chain: %s stamped", record.name)
     return record
+
+
+def refused_by_the_stamp(archive: Archive, record: Record, when: datetime.datetime) -> str | None:
+    """What the TSA's time forbids, whatever this host's clock says: sealing a day that has
+    not ended, deleting a day younger than the retention. Nothing is kept or deleted then."""
+    local = archive.local(when)
+    if record.kind == "seal" and record.day and when < day_end(record.day, archive.zone):
+        return (f"the TSA stamped {local}: {record.day} has not ended; is this host's clock "
+                "ahead? Nothing sealed")  # fmt: skip
+    oldest_kept = years_before(when.astimezone(archive.zone).date(), archive.retention_years)
+    young = [day for day in record.days() if day >= oldest_kept]
+    if record.kind == "prune" and young:
+        return (f"the TSA stamped {local}: {young[0]} is younger than "
+                f"{archive.retention_years} calendar years; is this host's clock ahead? "
+                "Nothing deleted")  # fmt: skip
+    return None
 
 
 @dataclass(frozen=True)
@@ -225,7 +242,7 @@ def seal(archive: Archive, now: datetime.datetime) -> SealReport:
             for index, day in enumerate(waiting):
                 try:
                     results.append(seal_day(archive, chain, day, folders[day], now))
-                except (TsaUnreachable, TokenInvalid) as error:
+                except (TsaUnreachable, TokenInvalid, ChainRefused) as error:
                     _note_failure(archive, day, now, str(error))
                     log.error("day %s not sealed: %s", day, error)
                     results += [
@@ -258,9 +275,10 @@ def genesis_fields(
 
 
 def present_at_genesis(genesis: Record) -> set[datetime.date]:
-    first = datetime.date.fromisoformat(genesis.fields["first-day"])
-    through = datetime.date.fromisoformat(genesis.fields.get("present-through", "1970-01-01"))
-    absent = {datetime.date.fromisoformat(d) for d in genesis.fields.get("absent-days", "").split()}
+    first, through = genesis.date("first-day"), genesis.date("present-through")
+    if first is None or through is None:
+        return set()
+    absent = set(genesis.dates("absent-days"))
     return {day for day in _days(first, through) if day not in absent}
 
 
@@ -291,55 +309,40 @@ def seal_day(
     if suspicious:
         counts = " ".join(f"{source}={count}" for source, count in sorted(suspicious.items()))
         fields.append(("lease-like-lines", counts))
-    failure = _failures(archive).get(day.isoformat())
-    if failure:
-        # Why this seal may come late: the attempts that failed, recorded when they did.
+    failures = failure_notes(archive, day)
+    if failures:
+        # Why this seal may come late, in the words of the attempts that failed (whether that
+        # excuses it is judged by when the DR host received their notes).
+        (first, _), (last, error) = failures[0], failures[-1]
         fields += [
-            ("failing-since", failure["first"]),
-            (
-                "late-reason",
-                one_line(
-                    f"{failure['count']} seal attempts failed from "
-                    f"{failure['first']} to {failure['last']}; last: "
-                    f"{failure['error']}"
-                ),
-            ),
-        ]
+            ("failing-since", archive.local(first)),
+            ("late-reason", one_line(f"{len(failures)} seal attempts failed from "
+                                     f"{archive.local(first)} to {archive.local(last)}; last: "
+                                     f"{error}")),
+        ]  # fmt: skip
     record = append(archive, chain, "seal", fields, now, manifest)
     for name in names:  # the collector is done with a closed day; nobody writes it again
         (folder / name).chmod(0o440)
-    _forget_failures(archive, day)
     log.info("day %s sealed: %d files, %d bytes (%s)", day, len(names), size, record.name)
     return SealResult(day.isoformat(), "sealed", len(names), size, record.name)
 
 
-def _failures(archive: Archive) -> dict[str, dict[str, str]]:
-    path = archive.chain_dir / FAILURES
-    try:
-        found: dict[str, dict[str, str]] = json.loads(path.read_text())
-        return found
-    except (OSError, ValueError):
-        return {}
+def failure_notes(archive: Archive, day: datetime.date) -> list[tuple[datetime.datetime, str]]:
+    """(when, what) of each failed attempt to seal `day` noted here, oldest first."""
+    found = []
+    for name in chains.chain_files(archive.chain_dir):
+        note = chains.FAILURE_FILE.fullmatch(name)
+        if note and note["day"] == day.isoformat():
+            at = datetime.datetime.strptime(note["at"], "%Y%m%dT%H%M%SZ").replace(
+                tzinfo=datetime.UTC
+            )
+            found.append((at, (archive.chain_dir / name).read_text(errors="replace").strip()))
+    return sorted(found)
 
 
 def _note_failure(archive: Archive, day: datetime.date, now: datetime.datetime, error: str) -> None:
-    failures = _failures(archive)
-    known = failures.get(day.isoformat(), {"first": archive.local(now), "count": "0"})
-    failures[day.isoformat()] = {
-        **known,
-        "last": archive.local(now),
-        "error": one_line(error),
-        "count": str(int(known["count"]) + 1),
-    }
-    write_atomically(archive.chain_dir / FAILURES, json.dumps(failures, indent=1).encode(), 0o640)
-
-
-def _forget_failures(archive: Archive, day: datetime.date) -> None:
-    failures = _failures(archive)
-    if failures.pop(day.isoformat(), None) is not None:
-        write_atomically(
-            archive.chain_dir / FAILURES, json.dumps(failures, indent=1).encode(), 0o640
-        )
+    """A note the DR host keeps with the time it received it: what excuses a late seal."""
+    chains.write_failure(archive.chain_dir, day, now, error)
 
 
 # -- acknowledging a gap -----------------------------------------------------------------
@@ -358,14 +361,14 @@ def acknowledge(
             raise ChainRefused(
                 f"{archive.chain_dir}: the chain has not begun: nothing to acknowledge"
             )
-        first = datetime.date.fromisoformat(genesis.record.fields["first-day"])
+        first = genesis.record.date("first-day") or archive.today(now)
         if not first <= day < archive.today(now):
             raise ChainRefused(f"{day} is not a closed day of the chain (it begins {first})")
         if any(e.record.kind == "acknowledge" and e.record.day == day for e in chain.ordered()):
             raise ChainRefused(f"{day} is acknowledged already")
         seals = [e for e in chain.ordered() if e.record.kind == "seal" and e.record.day == day]
         if seals:
-            if not late_without_reason(seals[0], genesis.record, archive.zone):
+            if not late_without_reason(seals[0], genesis.record, archive.zone, chain.failures):
                 raise ChainRefused(f"{day} is sealed ({seals[0].record.name}): there is no gap")
             what = "late"
         elif (archive.root / day.isoformat()).exists():
@@ -386,22 +389,27 @@ def acknowledge(
 
 
 def late_without_reason(
-    entry: chains.Entry, genesis: Record, zone: zoneinfo.ZoneInfo, first_seal: bool = True
+    entry: chains.Entry,
+    genesis: Record,
+    zone: zoneinfo.ZoneInfo,
+    failures: dict[datetime.date, list[datetime.datetime]],
+    first_seal: bool = True,
 ) -> datetime.timedelta | None:
     """How late a seal was stamped, when it is more than 48 hours after its day ended with
     no reason recorded at the time; None when it is on time or excused.
 
-    Excused: the first seal of a day already there when the chain began, or a seal whose
-    failed attempts began within 48 hours of the day's end (it records them).
+    Excused: the first seal of a day already there when the chain began, or a day whose
+    failed seal attempts the DR host received within 48 hours of its end (`failures`: when
+    each note reached the copy; the log server's own word for it counts for nothing).
     """
     day, when = entry.record.day, stamped_at(entry)
     if day is None or when is None:
         return None
-    late = when - day_end(day, zone)
+    ended = day_end(day, zone)
+    late = when - ended
     if late <= LATE_AFTER or (first_seal and day in present_at_genesis(genesis)):
         return None
-    since = entry.record.fields.get("failing-since")
-    if since and datetime.datetime.fromisoformat(since) <= day_end(day, zone) + LATE_AFTER:
+    if any(told <= ended + LATE_AFTER for told in failures.get(day, [])):
         return None
     return late
 
@@ -527,11 +535,7 @@ def status(archive: Archive, now: datetime.datetime) -> Status:
     )
     pruned = {day for e in chain.ordered() if e.record.kind == "prune" for day in e.record.days()}
     genesis = chain.entries.get(1)
-    first = (
-        datetime.date.fromisoformat(genesis.record.fields["first-day"])
-        if genesis
-        else min(folders, default=today)
-    )
+    first = genesis.record.date("first-day") or today if genesis else min(folders, default=today)
     expected = [first + datetime.timedelta(n) for n in range((today - first).days)]
     by_source: dict[str, str] = {}
     for day in sorted(sealed):

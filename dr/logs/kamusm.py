@@ -23,6 +23,7 @@ imprint only. The lab's TSA checks it the same way (`identity_imprint`).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import hashes, padding
@@ -55,6 +56,8 @@ def identity(customer_id: int, password: str, imprint: bytes, salt: bytes | None
     + salt: 16 bytes; random unless given (a test's fixed vector)
     """
     salt = os.urandom(SALT_BYTES) if salt is None else salt
+    if not 0 < customer_id < 2**63:
+        raise ValueError("the customer number must be a positive number")
     if len(salt) != SALT_BYTES:
         raise ValueError(f"the salt must be {SALT_BYTES} bytes")
     encryptor = _cipher(password, salt, ITERATIONS).encryptor()
@@ -77,10 +80,10 @@ class Identity:
 
 def parse_identity(header: str) -> Identity:
     """The structure inside a header; IdentityInvalid when it is not one."""
-    try:
-        number = int(header.strip(), 16)
-    except ValueError:
-        raise IdentityInvalid("not a hexadecimal number") from None
+    text = header.strip()
+    if not re.fullmatch(r"[0-9a-fA-F]{1,4096}", text):
+        raise IdentityInvalid("not a hexadecimal number")
+    number = int(text, 16)
     der = number.to_bytes((number.bit_length() + 7) // 8, "big")
     try:
         tag, body, rest = read(der)

@@ -79,8 +79,11 @@ def parse_line(line: str, server: str, where: str) -> LeaseEvent | None:
 
 
 def lease_files(folder: Path) -> list[str]:
+    """The day's lease files: regular files only (a link is no record; `verify` names it)."""
     return sorted(
-        e.name for e in folder.iterdir() if e.is_file() and e.name.endswith(LEASES_SUFFIX)
+        e.name
+        for e in folder.iterdir()
+        if e.is_file() and not e.is_symlink() and e.name.endswith(LEASES_SUFFIX)
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import sys
 import syslog
 import tarfile
@@ -28,11 +29,23 @@ from pathlib import Path
 
 from dr.config import SealStore
 from dr.errors import DrError
-from dr.logs.chain import RECORD_FILE, TSA_FILE, chain_files
+from dr.logs.chain import (
+    NO_PREVIOUS,
+    TSA_FILE,
+    ChainUnreadable,
+    chain_files,
+    is_chain_file,
+    parse,
+    sha256_hex,
+)
 from dr.process import CommandFailed, run_bytes
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 """A record, token, manifest or certificate chain is a few kilobytes."""
+MAX_FILES = 250_000
+"""Thirty years of records with their tokens, manifests and failure notes: a log server's key
+cannot fill the DR host's disk."""
+_RECORD_TEXT = re.compile(r"(?P<name>(?P<sequence>\d{6})-[a-z]+(?:-\d{4}-\d{2}-\d{2})?)\.txt")
 
 
 class StoreError(DrError):
@@ -40,7 +53,7 @@ class StoreError(DrError):
 
 
 def keepable(name: str) -> bool:
-    return bool(RECORD_FILE.match(name) or TSA_FILE.match(name))
+    return is_chain_file(name)
 
 
 # -- the DR host's side ------------------------------------------------------------------
@@ -54,8 +67,14 @@ def listing(folder: Path) -> str:
 
 
 def receive(folder: Path, archive: bytes) -> tuple[list[str], list[str]]:
-    """Keep each new file of the tar `archive`; (lines said, names refused)."""
+    """Keep each new file of the tar `archive`; (lines said, names refused).
+
+    A record is kept only as the next one: the number after the last kept, naming the
+    SHA-256 of the last one's token. So nothing is slipped in between, no number is used
+    twice, and junk cannot stop the chain (a token without its record counts for nothing).
+    """
     said, refused = [], []
+    state = _Kept.of(folder)
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
         for member in tar:
             name = member.name
@@ -66,11 +85,6 @@ def receive(folder: Path, archive: bytes) -> tuple[list[str], list[str]]:
             handle = tar.extractfile(member)
             assert handle is not None
             data = handle.read()
-            named = TSA_FILE.match(name)
-            if named and hashlib.sha256(data).hexdigest() != named["digest"]:
-                refused.append(name)
-                said.append(f"refused {name}: its content is not the chain its name says")
-                continue
             target = folder / name
             if target.exists():
                 if target.read_bytes() == data:
@@ -79,9 +93,63 @@ def receive(folder: Path, archive: bytes) -> tuple[list[str], list[str]]:
                     refused.append(name)
                     said.append(f"refused {name}: a file of that name exists with other content")
                 continue
+            why = state.refusal(folder, name, data)
+            if why:
+                refused.append(name)
+                said.append(f"refused {name}: {why}")
+                continue
             _add(target, data)
+            state.added(name)
             said.append(f"added {name}")
     return said, refused
+
+
+@dataclass
+class _Kept:
+    """What the folder holds of the chain: the last record and how many files."""
+
+    last: int
+    last_name: str | None
+    files: int
+
+    @classmethod
+    def of(cls, folder: Path) -> _Kept:
+        names = chain_files(folder)
+        records = sorted((int(m["sequence"]), m["name"]) for n in names
+                         if (m := _RECORD_TEXT.fullmatch(n)))  # fmt: skip
+        last, name = records[-1] if records else (0, None)
+        return cls(last, name, len(names))
+
+    def refusal(self, folder: Path, name: str, data: bytes) -> str | None:
+        if self.files >= MAX_FILES:
+            return f"the copy holds {MAX_FILES} files already"
+        named = TSA_FILE.fullmatch(name)
+        if named and hashlib.sha256(data).hexdigest() != named["digest"]:
+            return "its content is not the chain its name says"
+        text = _RECORD_TEXT.fullmatch(name)
+        if not text:
+            return None
+        sequence = int(text["sequence"])
+        if sequence != self.last + 1:
+            return f"not the next record (number {self.last + 1:06d} is)"
+        try:
+            record = parse(data, name)
+        except ChainUnreadable as error:
+            return str(error)
+        previous = (
+            sha256_hex((folder / f"{self.last_name}.tsr").read_bytes())
+            if self.last_name and (folder / f"{self.last_name}.tsr").is_file()
+            else NO_PREVIOUS
+        )
+        if record.name != text["name"] or record.fields.get("previous-token-sha256") != previous:
+            return "it does not follow the last record kept here"
+        return None
+
+    def added(self, name: str) -> None:
+        self.files += 1
+        text = _RECORD_TEXT.fullmatch(name)
+        if text:
+            self.last, self.last_name = int(text["sequence"]), text["name"]
 
 
 def _add(target: Path, data: bytes) -> None:
@@ -227,6 +295,8 @@ def fetch(store: SealStore, into: Path) -> Path:
                 handle = tar.extractfile(member)
                 assert handle is not None
                 (into / member.name).write_bytes(handle.read())
+                # When the DR host received it: what makes a failure note count.
+                os.utime(into / member.name, (member.mtime, member.mtime))
     return into
 
 

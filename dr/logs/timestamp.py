@@ -51,12 +51,13 @@ def request_headers(authority: TimeStampAuthority, imprint: bytes) -> dict[str, 
         try:
             account = json.loads(Path(authority.identity_file).read_text())
             customer, password = int(account["customer_id"]), str(account["password"])
+            header = kamusm.identity(customer, password, imprint)
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise TsaUnreachable(
                 f"TSA {authority.url}: cannot read its credentials in {authority.identity_file}"
                 f" ({type(error).__name__})"
             ) from None
-        headers[kamusm.HEADER] = kamusm.identity(customer, password, imprint)
+        headers[kamusm.HEADER] = header
     return headers
 
 

@@ -85,6 +85,8 @@ def _generalized_time(value: bytes) -> datetime.datetime:
         raise TokenUnreadable(f"genTime {text!r} is not in UTC")
     whole, _, fraction = text[:-1].partition(".")
     moment = datetime.datetime.strptime(whole, "%Y%m%d%H%M%S").replace(tzinfo=datetime.UTC)
+    if not 2000 <= moment.year < 2200:
+        raise TokenUnreadable(f"genTime {text!r} is no time a TSA stamped")
     return moment + datetime.timedelta(microseconds=int((fraction or "0")[:6].ljust(6, "0")))
 
 

@@ -23,6 +23,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+
 from dr.logs import chain as chains
 from dr.logs.archive import (
     MANIFEST,
@@ -42,6 +45,8 @@ from dr.logs.token import TokenUnreadable, read_reply
 
 NOT_COPIED_AFTER = datetime.timedelta(hours=24)
 """A record the DR host has not received by then fails: it is copied as it is made."""
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+"""A token stamped later than this after now: this host's clock is behind."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class Verification:
     records_on_dr_host: int | None
     """None: no copy to compare with."""
     tsa_chains: int
+    record_problems: dict[str, list[str]] = field(default_factory=dict)
+    """Record name -> its problems (an evidence package leaves out what follows one)."""
 
     @property
     def ok(self) -> bool:
@@ -81,8 +88,10 @@ class _Findings:
 
     by_day: dict[datetime.date, list[str]] = field(default_factory=lambda: defaultdict(list))
     chain: list[str] = field(default_factory=list)
+    by_record: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     def about(self, record: chains.Record, message: str) -> None:
+        self.by_record[record.name].append(message)
         days = [record.day] if record.day else record.days()
         for day in days:
             self.by_day[day].append(message)
@@ -99,11 +108,14 @@ def verify(
     last: datetime.date | None = None,
     retention_years: int = 2,
     as_of: datetime.datetime | None = None,
+    trusted: bytes | None = None,
 ) -> Verification:
     """The whole chain, and every closed day in [first, last].
 
     + copy: the DR host's copy of the chain (None: nothing to compare with, a failure)
     + as_of: a restored copy's time: the DR host's records stamped later are not in it
+    + trusted: the TSA's CA certificates as the data names them (PEM); from the first
+      record stamped under them on, every record must be
     """
     found = _Findings()
     local = chains.load(root / chains.FOLDER)
@@ -116,14 +128,60 @@ def verify(
     today = now.astimezone(zone).date()
     in_range = _range(first, last, today)
     stamped = check_links_and_tokens(entries, tsa_chains, zone, in_range, found)
-    verdicts = day_verdicts(root, entries, stamped, zone, today, in_range, retention_years, found)
+    for sequence, when in stamped.items():
+        if when > now + CLOCK_SKEW:
+            found.about(
+                entries[sequence].record,
+                f"record {entries[sequence].record.name} was stamped "
+                f"{when.astimezone(zone):%Y-%m-%d %H:%M}, after this host's clock "
+                f"({now.astimezone(zone):%Y-%m-%d %H:%M}): is the clock behind?",
+            )
+    if trusted is not None:
+        check_trust(entries, tsa_chains, trusted, found)
+    failures = remote.failures if remote is not None else {}
+    verdicts = day_verdicts(
+        root, entries, stamped, zone, today, in_range, retention_years, found, failures
+    )
     return Verification(
         verdicts,
         found.chain,
         len(entries),
         len(remote.entries) if remote else None,
         len(tsa_chains),
+        {name: problems for name, problems in found.by_record.items() if problems},
     )
+
+
+def fingerprints(pem: bytes) -> set[bytes]:
+    """SHA-256 of each certificate in a PEM bundle (none when it holds none)."""
+    try:
+        certificates = x509.load_pem_x509_certificates(pem)
+    except ValueError:
+        return set()
+    return {certificate.fingerprint(hashes.SHA256()) for certificate in certificates}
+
+
+def check_trust(
+    entries: dict[int, Entry], tsa_chains: dict[str, bytes], trusted: bytes, found: _Findings
+) -> None:
+    """A TSA chain the data does not name is no proof, unless it was in use before the first
+    record stamped under one it names: history the DR host's copy holds unchanged. So root
+    on the log server cannot bring a TSA of its own; the TSA's own roll-over can."""
+    anchors = fingerprints(trusted)
+
+    def named(entry: Entry) -> bool:
+        pem = tsa_chains.get(entry.record.fields.get("tsa-chain-sha256", ""), b"")
+        return bool(fingerprints(pem) & anchors)
+
+    ordered = [entries[n] for n in sorted(entries)]
+    first = next((index for index, entry in enumerate(ordered) if named(entry)), None)
+    if first is None:
+        found.chain.append("no record was stamped under a TSA certificate the data names")
+        return
+    for entry in ordered[first:]:
+        if not named(entry):
+            found.about(entry.record, f"record {entry.record.name} was stamped under a TSA "
+                                      "certificate chain the data does not name")  # fmt: skip
 
 
 Chosen = Callable[[datetime.date], bool]
@@ -227,7 +285,7 @@ def check_links_and_tokens(
     if 1 not in entries or entries[1].record.kind != "genesis":
         found.chain.append("the chain does not begin with its genesis record")
     server = entries[1].record.fields.get("log-server") if 1 in entries else None
-    to_verify = []
+    to_verify: list[Entry] = []
     for sequence in range(1, max(entries, default=0) + 1):
         entry = entries.get(sequence)
         if entry is None:
@@ -273,7 +331,9 @@ def check_links_and_tokens(
         earlier = stamped.get(sequence - 1)
         if earlier is not None and info.stamped_at < earlier - datetime.timedelta(seconds=1):
             found.about(record, f"record {record.name} was stamped before the record it follows")
-        if _relevant(record, chosen) or record.kind == "genesis":
+        if _relevant(record, chosen) or record.kind == "genesis" or to_verify:
+            # From the first record of the chosen days on, every token: an evidence package
+            # carries them all as the links to the newest.
             to_verify.append(entry)
     failures = _verify_tokens(to_verify, tsa_chains, zone)
     for entry, message in failures:
@@ -331,18 +391,19 @@ def day_verdicts(
     chosen: Chosen,
     retention_years: int,
     found: _Findings,
+    failures: dict[datetime.date, list[datetime.datetime]],
 ) -> list[DayVerdict]:
     folders = day_folders(root)
     ordered = [entries[n] for n in sorted(entries)]
     seals: dict[datetime.date, list[Entry]] = defaultdict(list)
-    acknowledged: dict[datetime.date, Entry] = {}
+    acknowledged: dict[datetime.date, list[Entry]] = defaultdict(list)
     pruned: dict[datetime.date, Entry] = {}
     for entry in ordered:
         record, when = entry.record, stamped.get(entry.record.sequence)
         if record.kind == "seal" and record.day:
             seals[record.day].append(entry)
         elif record.kind == "acknowledge" and record.day:
-            acknowledged.setdefault(record.day, entry)
+            acknowledged[record.day].append(entry)
         elif record.kind == "prune":
             for day in record.days():
                 pruned[day] = entry
@@ -354,11 +415,7 @@ def day_verdicts(
                         "calendar years had passed",
                     )
     genesis = entries.get(1)
-    first = (
-        datetime.date.fromisoformat(genesis.record.fields.get("first-day", "1970-01-01"))
-        if genesis
-        else min(folders, default=today)
-    )
+    first = (genesis.record.date("first-day") if genesis else None) or min(folders, default=today)
     days = {first + datetime.timedelta(n) for n in range((today - first).days)}
     days |= set(folders) | set(seals)
     manifests = {
@@ -385,11 +442,12 @@ def day_verdicts(
                     root,
                     seals[day],
                     stamped,
-                    acknowledged.get(day),
+                    _acknowledged(acknowledged[day], "late", after=seals[day][0]),
                     manifests,
                     zone,
                     found,
                     genesis.record if genesis else None,
+                    failures,
                 )
             )
         elif day < first:
@@ -403,8 +461,8 @@ def day_verdicts(
                     ],
                 )
             )
-        elif day in acknowledged:
-            record = acknowledged[day].record
+        elif _acknowledged(acknowledged[day], "missing"):
+            record = _acknowledged(acknowledged[day], "missing").record  # type: ignore[union-attr]
             extra = (
                 [f"unsealed: acknowledged as missing, yet its folder {folders[day]} is here"]
                 if day in folders
@@ -457,6 +515,7 @@ def _sealed_day(
     zone: zoneinfo.ZoneInfo,
     found: _Findings,
     genesis: chains.Record | None,
+    failures: dict[datetime.date, list[datetime.datetime]],
 ) -> DayVerdict:
     entry = seals[0]
     record = entry.record
@@ -472,7 +531,9 @@ def _sealed_day(
         again_when = stamped.get(again.record.sequence)
         if again_when and again_when < day_end(day, zone):
             problems.append(f"{again.record.name} was stamped before the day ended")
-        late = late_without_reason(again, genesis, zone, again is entry) if genesis else None
+        late = (
+            late_without_reason(again, genesis, zone, failures, again is entry) if genesis else None
+        )
         if late is None:
             continue
         if acknowledgement is not None and again is entry:
@@ -501,6 +562,15 @@ def _sealed_day(
     )
 
 
+def _acknowledged(entries: list[Entry], what: str, after: Entry | None = None) -> Entry | None:
+    """The first acknowledgement of this kind (`late`: made after the seal it excuses)."""
+    return next(
+        (e for e in entries if e.record.fields.get("what") == what
+         and (after is None or e.record.sequence > after.record.sequence)),
+        None,
+    )  # fmt: skip
+
+
 def _check_files(
     folder: Path, entry: Entry, manifests: dict[str | None, datetime.date], day: datetime.date
 ) -> list[str]:
@@ -525,6 +595,11 @@ def _check_files(
         recorded = parse_manifest(sealed.decode())
     except (ManifestUnreadable, UnicodeDecodeError) as error:
         return [*problems, f"{entry.record.name}: sealed manifest unreadable: {error}"]
+    problems += [
+        f"not a regular file: {path}"
+        for path in sorted(folder.iterdir())
+        if path.is_symlink() or not path.is_file()
+    ]
     differences = compare(recorded, hash_files(folder, day_files(folder)))
     return problems + [
         f"{line.split(': ', 1)[0]}: {folder / line.split(': ', 1)[1]}"

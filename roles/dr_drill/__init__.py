@@ -12,7 +12,7 @@ from pyinfra.api.deploy import deploy
 from pyinfra.context import host
 from pyinfra.operations import apt
 
-from dr.paths import DRILL_CONFIG, DRILL_REPORTS_DIR, DRILL_WORK_DIR
+from dr.paths import DRILL_CONFIG, DRILL_REPORTS_DIR, DRILL_WORK_DIR, TSA_CA_FILE
 from roles.dr_drill.plan import PACKAGES, drill_config, drill_units
 from roles.managed import ManagedDirectory, ManagedFile, Service
 from roles.operations import converge
@@ -31,5 +31,11 @@ def apply() -> None:
             ManagedFile(DRILL_CONFIG, drill_config(host.name, data), mode="600"),
             *unit_files(drill_units()),
             Service("bimkit-drill.timer"),
+            # The log archive's tokens must be stamped under the TSA the data names.
+            *(
+                [ManagedFile(TSA_CA_FILE, data["drill"]["tsa_certificates"])]
+                if data["drill"]["tsa_certificates"]
+                else []
+            ),
         ],
     )

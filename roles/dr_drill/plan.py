@@ -16,6 +16,7 @@ from dr.paths import (
     IMAGE_CACHE,
     NOTIFIER,
     SEAL_STORES,
+    TSA_CA_FILE,
 )
 from roles.templates import render
 
@@ -51,6 +52,7 @@ def drill_config(hostname: str, data: Mapping[str, Any]) -> str:
         notify=Notify(**drill["notify"]),
         # The log archive's drill checks it against the chain's copy kept here.
         seal_stores=SEAL_STORES if data.get("seal_store") else None,
+        tsa_ca_file=TSA_CA_FILE if drill["tsa_certificates"] else None,
         pbx_release=drill["pbx_release"],
     )
     return to_json(config)

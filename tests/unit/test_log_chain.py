@@ -18,7 +18,16 @@ import pytest
 from dr.config import TimeStampAuthority
 from dr.logs import chain as chains
 from dr.logs.archive import MANIFEST
-from dr.logs.jobs import Archive, ChainRefused, acknowledge, seal, seal_day, status
+from dr.logs.jobs import (
+    Archive,
+    ChainRefused,
+    acknowledge,
+    delete_days,
+    seal,
+    seal_day,
+    status,
+)
+from dr.logs.leases import who_had
 from dr.logs.timestamp import stamp
 from dr.logs.verification import verify
 from tests.unit.conftest import Authorities
@@ -39,8 +48,15 @@ def archive(tmp_path: Path, authority: TimeStampAuthority) -> Archive:
 
 
 def verified(archive: Archive, copy: Path | None, **options: object):  # type: ignore[no-untyped-def]
-    result = verify(archive.root, ZONE, now(), copy, **options)  # type: ignore[arg-type]
+    at = options.pop("now", now())
+    result = verify(archive.root, ZONE, at, copy, **options)  # type: ignore[arg-type]
     return result, {verdict.day: verdict for verdict in result.days}
+
+
+def verified_ahead(archive: Archive, copy: Path):  # type: ignore[no-untyped-def]
+    """As a log server whose clock agrees with a TSA three days ahead sees the days up to
+    yesterday (the real one)."""
+    return verified(archive, copy, last=day(1), now=now() + datetime.timedelta(days=3))
 
 
 def test_the_chain_begins_with_its_genesis_and_links_every_sealed_day(archive: Archive) -> None:
@@ -215,14 +231,14 @@ def test_a_day_absent_at_genesis_and_sealed_three_days_late_fails_until_acknowle
     late = Archive(archive.root, ZONE, archive.log_server, authorities(clock="+3d"))
     assert [r.outcome for r in seal(late, now()).results] == ["sealed"]
     copy = mirror(archive, tmp_path / "copy")
-    result, days = verified(archive, copy)
+    result, days = verified_ahead(archive, copy)
     (problem,) = days[str(day(1))].problems
     assert problem.startswith(f"000004-seal-{day(1)} was stamped ")
     assert problem.endswith("hours after the day ended, with no reason recorded at the time")
     assert days[str(day(2))].ok and not result.ok
     record, _ = acknowledge(late, day(1), "log1 was off for the flood", "ayse.yilmaz", now())
     assert record.fields["what"] == "late"
-    result, days = verified(archive, mirror(archive, copy))
+    result, days = verified_ahead(archive, mirror(archive, copy))
     assert result.ok, days[str(day(1))].problems
     assert days[str(day(1))].note == (
         "sealed late; acknowledged by ayse.yilmaz: log1 was off for the flood"
@@ -238,7 +254,7 @@ def test_a_late_seal_passes_with_the_failed_attempts_it_recorded_at_the_time(
     assert failed.outcome == "unsealed" and "unreachable" in failed.detail
     late = Archive(archive.root, ZONE, archive.log_server, authorities(clock="+3d"))
     seal(late, now())
-    result, days = verified(archive, mirror(archive, tmp_path / "copy"))
+    result, days = verified_ahead(archive, mirror(archive, tmp_path / "copy"))
     assert result.ok, days[str(day(1))].problems
     assert days[str(day(1))].note.startswith("1 seal attempts failed from ")
 
@@ -338,3 +354,109 @@ def test_a_crash_between_record_and_token_leaves_nothing_that_counts(archive: Ar
     seal(archive, now())
     names = [e.record.name for e in chains.load(archive.chain_dir).ordered()]
     assert names[-1] == f"000004-seal-{day(1)}", "the unstamped record was sealed again"
+
+
+# -- what root on the log server could try (an attacker's review) -----------------------------
+
+
+def ca_of(authority: TimeStampAuthority) -> bytes:
+    return Path(authority.ca_file).read_bytes()
+
+
+def test_a_tsa_of_roots_own_making_proves_nothing(
+    archive: Archive, tmp_path: Path, authorities: Authorities, authority: TimeStampAuthority
+) -> None:
+    """Root makes a TSA of its own (clock three years ahead) and records days as deleted."""
+    seal(archive, now())
+    rogue = Archive(archive.root, ZONE, archive.log_server, authorities("rogue", clock="+3y"))
+    delete_days(rogue, [day(3)], now())
+    copy = mirror(archive, tmp_path / "copy")
+    trusted, _ = verified(archive, copy, trusted=ca_of(authority))
+    problems = {p for d in trusted.days for p in d.problems}
+    assert any("stamped under a TSA certificate chain the data does not name" in p
+               for p in problems)  # fmt: skip
+    assert any("after this host's clock" in p for p in problems)
+    assert not trusted.ok
+
+
+def test_a_failure_note_written_now_excuses_no_old_day(
+    tmp_path: Path, authorities: Authorities, authority: TimeStampAuthority
+) -> None:
+    """Root backdates a note of failed attempts for a day it brings in late: the DR host
+    keeps the time it received the note, not the one the note claims."""
+    archive = archive_with_days(tmp_path / "remote", authority, (5, 4, 2, 1, 0))
+    seal(archive, now())
+    write_day(archive.root, day(3), {"dc1.leases": "forged\n"})
+    early = datetime.datetime.combine(day(2), datetime.time(1), ZONE)
+    chains.write_failure(archive.chain_dir, day(3), early, "TSA unreachable (made up)")
+    late = Archive(archive.root, ZONE, archive.log_server, authorities(clock="+3d"))
+    seal(late, now())
+    _, days = verified_ahead(archive, mirror(archive, tmp_path / "copy"))
+    (problem,) = days[str(day(3))].problems
+    assert "with no reason recorded at the time" in problem
+
+
+def test_an_acknowledged_missing_day_sealed_later_is_late_all_the_same(
+    tmp_path: Path, authorities: Authorities, authority: TimeStampAuthority
+) -> None:
+    archive = archive_with_days(tmp_path / "remote", authority, (3, 2, 0))
+    seal(archive, now())
+    acknowledge(archive, day(1), "log1 was off", "ayse.yilmaz", now())
+    write_day(archive.root, day(1), {"dc1.leases": "new content\n"})
+    late = Archive(archive.root, ZONE, archive.log_server, authorities(clock="+3d"))
+    seal(late, now())
+    _, days = verified_ahead(archive, mirror(archive, tmp_path / "copy"))
+    assert any("with no reason recorded at the time" in p for p in days[str(day(1))].problems)
+
+
+def test_crafted_chain_files_are_named_never_a_crash(archive: Archive, tmp_path: Path) -> None:
+    """The store refuses them (tests/unit/test_log_store.py); on the log server they are
+    named, and verification carries on."""
+    seal(archive, now())
+    copy = mirror(archive, tmp_path / "copy")
+    crafted = {
+        "000009-seal-2026-01-01.txt": b"bimkit-log-chain: 1\nsequence: \xc2\xb2\nkind: seal\n",
+        "000010-seal-2026-01-02.txt": (
+            b"bimkit-log-chain: 1\nsequence: 10\nkind: seal\nday: 2026-01-02\nfiles: x\n"
+        ),
+        "000004-acknowledge-2026-01-03.txt": (
+            b"bimkit-log-chain: 1\nsequence: 4\nkind: acknowledge\nday: 2026-01-03\n"
+        ),
+    }
+    for name, data in crafted.items():
+        (archive.chain_dir / name).write_bytes(data)
+    (archive.chain_dir / "000011-seal-2026-01-04.tsr").mkdir()
+    result, _ = verified(archive, copy)
+    problems = " | ".join(result.chain_problems)
+    assert "unknown kind 'seal' or sequence" in problems
+    assert "files is not a number" in problems
+    assert "two records are numbered 000004" in problems
+    assert not result.ok
+
+
+def test_a_link_in_a_day_folder_is_named_and_never_read(archive: Archive, tmp_path: Path) -> None:
+    seal(archive, now())
+    forged = tmp_path / "forged.leases"
+    forged.write_text("2026-12-03T09:00:00+03:00 dc1 bimkit-dhcp: event=commit address=10.21.50.9"
+                      f" mac=de:ad:be:ef:00:09 hostname=x start={int(now().timestamp())} "
+                      "valid=3600\n")  # fmt: skip
+    folder = archive.root / str(day(2))
+    (folder / "dc1-ha.leases").symlink_to(forged)
+    _, days = verified(archive, mirror(archive, tmp_path / "copy"))
+    assert f"not a regular file: {folder / 'dc1-ha.leases'}" in days[str(day(2))].problems
+    assert who_had(archive.root, "10.21.50.9", now().astimezone(ZONE), 86400) == []
+
+
+def test_a_clock_ahead_seals_no_open_day_and_a_clock_behind_is_named(
+    archive: Archive, tmp_path: Path
+) -> None:
+    ahead = now() + datetime.timedelta(days=1)  # today looks closed to this host
+    report = seal(archive, ahead)
+    today = [r for r in report.results if r.day == str(day(0))]
+    assert today and today[0].outcome == "unsealed" and "has not ended" in today[0].detail
+    assert not any(e.record.day == day(0) for e in chains.load(archive.chain_dir).ordered())
+    behind = now() - datetime.timedelta(days=2)
+    result = verify(archive.root, ZONE, behind, mirror(archive, tmp_path / "copy"))
+    assert any("after this host's clock" in p for d in result.days for p in d.problems) or any(
+        "after this host's clock" in p for p in result.chain_problems
+    )

@@ -9,6 +9,7 @@ import pytest
 
 from dr.config import TimeStampAuthority
 from dr.logs import chain as chains
+from dr.logs import jobs
 from dr.logs.archive import day_folders, expired_days, years_before
 from dr.logs.jobs import Archive, ChainRefused, delete_days, prune, seal
 from dr.logs.verification import verify
@@ -61,9 +62,13 @@ def test_days_past_two_calendar_years_go_recorded_first_in_the_chain(
 
 
 def test_a_day_deleted_before_its_time_fails_verification(
-    old_archive: Archive, tmp_path: Path
+    old_archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Root on the log server writes a prune record of its own for a young day."""
+    """Root on the log server writes a prune record of its own for a young day: bimkit's
+    refusal taken out of its copy of the code, the genuine TSA stamps whatever it is sent."""
+    with pytest.raises(ChainRefused, match="younger than 2 calendar years"):
+        delete_days(old_archive, [day(2)], now())
+    monkeypatch.setattr(jobs, "refused_by_the_stamp", lambda *_: None)
     delete_days(old_archive, [day(2)], now())
     result = verify(old_archive.root, ZONE, now(), mirror(old_archive, tmp_path / "copy"))
     (verdict,) = [v for v in result.days if v.day == str(day(2))]
@@ -99,3 +104,17 @@ def test_prune_refuses_a_clock_behind_the_newest_day_or_not_synchronised(
     with pytest.raises(ChainRefused, match=r"the clock is not synchronised \(chrony reports"):
         prune(old_archive, now(), (False, "chrony reports `Not synchronised`"))
     assert len(day_folders(old_archive.root)) == 6
+
+
+def test_the_tsas_time_stops_a_prune_when_this_hosts_clock_runs_ahead(
+    old_archive: Archive,
+) -> None:
+    """chrony says "Normal" yet the clock is five days ahead (a DC's clock moved): the prune
+    record's own stamp shows the days are too young, and nothing goes."""
+    ahead = now() + datetime.timedelta(days=5)
+    with pytest.raises(ChainRefused, match=r"younger than 2 calendar years; is this host's "
+                                           r"clock ahead\? Nothing deleted"):  # fmt: skip
+        prune(old_archive, ahead, IN_SYNC)
+    assert len(day_folders(old_archive.root)) == 6
+    last = chains.load(old_archive.chain_dir).last()
+    assert last is not None and last.record.kind == "seal", "no prune record was kept"
