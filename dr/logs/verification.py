@@ -39,7 +39,7 @@ from dr.logs.archive import (
     years_before,
 )
 from dr.logs.chain import Chain, Entry, sha256_hex
-from dr.logs.jobs import late_without_reason
+from dr.logs.jobs import LATE_AFTER, late_without_reason, present_at_genesis
 from dr.logs.timestamp import TokenInvalid, check_token
 from dr.logs.token import TokenUnreadable, read_reply
 
@@ -527,6 +527,9 @@ def _sealed_day(
         )
     note = record.fields.get("late-reason", "")
     when = stamped.get(record.sequence)
+    if (when and genesis and when - day_end(day, zone) > LATE_AFTER
+            and day in present_at_genesis(genesis)):  # fmt: skip
+        note = "sealed when the chain began: the day was there before sealing started"
     for again in seals:
         again_when = stamped.get(again.record.sequence)
         if again_when and again_when < day_end(day, zone):
