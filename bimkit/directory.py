@@ -23,6 +23,7 @@ from typing import Any
 
 from bimkit.errors import BimkitError
 from bimkit.model.estate import Estate
+from bimkit.model.names import managers_group
 
 UNITS_OU = "Birimler"
 """Parent OU of the departments' OUs."""
@@ -154,6 +155,14 @@ def desired_directory(estate: Estate) -> Directory:
         d.id: Group(d.id, department_ou(d.id), d.name, frozenset(members[d.id]))
         for d in estate.departments.values()
     }
+    usernames = {member.person.id: member.username for member in estate.members}
+    for department in estate.departments.values():
+        if department.parent is None and estate.units_of(department.id):
+            name = managers_group(department.id)
+            groups[name] = Group(
+                name, department_ou(department.id), f"{department.name}: yöneticiler",
+                frozenset(usernames[p] for p in department.managers if p in usernames),
+            )  # fmt: skip
     groups.update(
         {
             g.name: Group(

@@ -99,6 +99,8 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         # Domain members join, and check their membership, on the primary DC: a new
         # computer account is there at once, while another DC sees it after replication.
         data["join_dc"] = f"{estate.primary_dc.name}.{config.realm}"
+        # Where the deploy readies the computer account with a one-time password (roles/join).
+        data["join_dc_host"] = estate.primary_dc.name
     if host.has(Role.primary_dc):
         # The primary applies these; the other DCs get them by replication.
         data["directory"] = directory_state(desired_directory(estate))

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from bimkit.cli.output import DataOption, console, data_root, load, stderr
 from bimkit.errors import BimkitError
+from bimkit.file_shares import Access, access_table, desired_folders
 from bimkit.files import write_atomically
 from bimkit.model.estate import Estate
 from bimkit.model.load import load_estate
@@ -68,9 +69,17 @@ def validate(data: DataOption = None) -> None:
 def plan(
     data: DataOption = None,
     site: Annotated[str | None, typer.Option(help="Show only this site.")] = None,
+    access: Annotated[
+        bool, typer.Option("--access", help="Who may do what with each shared folder.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --access: JSON.")] = False,
 ) -> None:
-    """Show the address and VLAN plan of each site, with its hosts."""
+    """Show the address and VLAN plan of each site, with its hosts (or, with --access, what
+    each person and group may do with each folder of the file server)."""
     estate = load(data)
+    if access:
+        show_access(estate, as_json)
+        return
     sites = sorted(estate.sites.values(), key=lambda s: s.number)
     if site is not None:
         sites = [s for s in sites if s.name == site]
@@ -99,6 +108,32 @@ def plan(
                 Text("\n".join(f"{h.address}  {h.name}" for h in hosts) or "-"),
             )
         console.print(table)
+
+
+ACCESS_MARKS = {Access.write: "W", Access.read: "r", Access.none: "·"}
+
+
+def show_access(estate: Estate, as_json: bool) -> None:
+    """The access table: W change, r read, · none (bimkit.file_shares.access_table)."""
+    table_data = access_table(estate)
+    if as_json:
+        console.print_json(data={p: {f: str(a) for f, a in row.items()}
+                                 for p, row in table_data.items()})  # fmt: skip
+        return
+    folders = [folder.path for folder in desired_folders(estate)]
+    departments = {member.username: member.person.department for member in estate.members}
+    table = Table(title="File server access: W change, r read, · none (home folders: each "
+                  "person their own)", title_justify="left")  # fmt: skip
+    table.add_column("person or group", no_wrap=True)
+    for folder in folders:
+        table.add_column(folder.replace("/", "/\n").replace("-", "-\n"), justify="center",
+                         overflow="fold")  # fmt: skip
+    people = sorted(p for p in table_data if p in departments)
+    for principal in [*people, *sorted(p for p in table_data if p not in departments)]:
+        label = f"{principal} ({departments[principal]})" if principal in departments else (
+            f"[bold]{principal}[/]")  # fmt: skip
+        table.add_row(label, *(ACCESS_MARKS[table_data[principal][f]] for f in folders))
+    console.print(table)
 
 
 usernames_app = typer.Typer(

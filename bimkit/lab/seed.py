@@ -34,7 +34,7 @@ KINDS = (("rapor", "odt"), ("tutanak", "pdf"), ("dilekçe", "pdf"), ("teklif", "
 def share_files(estate: Estate, root: str) -> Iterator[tuple[str, bytes]]:
     """(path, content) of every document in every department's folder under `root` (a unit's
     inside its müdürlük's share, as bimkit.file_shares lays them out)."""
-    folders = {folder.change[0]: folder.path for folder in desired_folders(estate)}
+    folders = {folder.path.split("/")[-1]: folder.path for folder in desired_folders(estate)}
     for department in sorted(estate.departments):
         chance = random.Random(f"bimkit seed {department}")
         for number in range(1, FILES_PER_DEPARTMENT + 1):

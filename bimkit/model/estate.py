@@ -165,6 +165,10 @@ class Estate:
     def policy(self, service: str) -> BackupPolicy:
         return self.config.backup_policies[service]
 
+    def units_of(self, department_id: str) -> list[Department]:
+        """The departments whose parent is `department_id`."""
+        return [d for d in self.departments.values() if d.parent == department_id]
+
     def department_path(self, department_id: str) -> list[Department]:
         """The department and its parents, the müdürlük first."""
         chain = [self.departments[department_id]]

@@ -95,3 +95,11 @@ def hostname_label(text: str) -> str:
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,19}$")
 HOSTNAME_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+MANAGERS_SUFFIX = "-yonetim"
+
+
+def managers_group(department_id: str) -> str:
+    """The AD group of a müdürlük's managers (`departments.yaml` `managers:`)."""
+    return f"{department_id}{MANAGERS_SUFFIX}"

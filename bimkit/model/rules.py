@@ -8,7 +8,7 @@ from ipaddress import IPv4Network
 from bimkit.errors import Problem
 from bimkit.model.addressing import AddressPlanError, planned_subnet, site_block, usable
 from bimkit.model.estate import PlacedHost, Site, Source
-from bimkit.model.names import username_base
+from bimkit.model.names import MANAGERS_SUFFIX, username_base
 from bimkit.model.schema import (
     DepartmentsFile,
     EstateConfig,
@@ -430,6 +430,15 @@ def _check_domain_controllers(config: EstateConfig, hosts: list[PlacedHost]) -> 
     return problems
 
 
+def _root(department: str, parents: dict[str, str | None]) -> str:
+    """The müdürlük at the top of `department`'s path (itself for a müdürlük)."""
+    seen = {department}
+    while parents.get(department) and parents[department] not in seen:
+        department = parents[department]  # type: ignore[assignment]
+        seen.add(department)
+    return department
+
+
 def check_directory(
     departments: DepartmentsFile,
     groups: GroupsFile,
@@ -465,12 +474,31 @@ def check_directory(
                 Problem(DEPARTMENTS_FILE, path, f"department `{dept.id}` is its own ancestor")
             )
 
+    people_departments = {p.id: p.department for p in people.people}
+    for index, dept in enumerate(departments.departments):
+        for m_index, manager in enumerate(dept.managers):
+            path = f"departments[{index}].managers[{m_index}]"
+            if dept.parent is not None:
+                problems.append(Problem(DEPARTMENTS_FILE, path, f"`{dept.id}` is a unit: "
+                                        "managers belong to its müdürlük"))  # fmt: skip
+            elif manager not in people_departments:
+                problems.append(Problem(DEPARTMENTS_FILE, path, f"`{manager}` is no person "
+                                        "of " + PEOPLE_FILE))  # fmt: skip
+            elif _root(people_departments[manager], parents) != dept.id:
+                problems.append(Problem(DEPARTMENTS_FILE, path, f"`{manager}` works in "
+                                        f"`{people_departments[manager]}`, not in `{dept.id}` "
+                                        "or its units"))  # fmt: skip
+
     group_names = {g.name for g in groups.groups}
     problems += duplicates(
         ((g.name, Source(GROUPS_FILE, f"groups[{i}].name")) for i, g in enumerate(groups.groups)),
         lambda name: f"group `{name}`",
     )
     for index, group in enumerate(groups.groups):
+        if group.name.removesuffix(MANAGERS_SUFFIX) in dept_ids - {group.name}:
+            problems.append(Problem(GROUPS_FILE, f"groups[{index}].name", f"`{group.name}` is "
+                                    "the name of a müdürlük's managers' group, which bimkit "
+                                    "makes"))  # fmt: skip
         if group.name in dept_ids:
             problems.append(
                 Problem(

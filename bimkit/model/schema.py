@@ -710,6 +710,11 @@ class Department(Strict):
         description="a unit with a share of its own on the file server, instead of a "
         "folder in its müdürlük's share",
     )
+    managers: list[Text] = Field(
+        default_factory=list,
+        description="personnel ids of a müdürlük's managers (the müdür, the chiefs): they "
+        "change its top folder and read every unit's (group `<id>-yonetim`)",
+    )
 
 
 class DepartmentsFile(Strict):

@@ -23,6 +23,7 @@ from roles.domain_controller.plan import (
     AD_BACKUP_HOOK,
     AD_SITES_HELPER,
     CHRONY_DC_CONF,
+    COMPUTER_ACCOUNT_HELPER,
     DC_CHECK,
     DIRECTORY_HELPER,
     FILE_SERVER_UNITS,
@@ -102,7 +103,8 @@ def apply() -> None:
         wanted=[
             *(
                 ManagedFile(helper, Path(source_of(helper)).read_text(), mode="755")
-                for helper in (HELPER, DC_CHECK, DIRECTORY_HELPER, AD_SITES_HELPER, AD_BACKUP_HOOK)
+                for helper in (HELPER, DC_CHECK, DIRECTORY_HELPER, AD_SITES_HELPER, AD_BACKUP_HOOK,
+                               COMPUTER_ACCOUNT_HELPER)
             ),
             ManagedDirectory(posixpath.dirname(PASSWORD_FILE), mode="700"),
             ManagedFile(PASSWORD_FILE, secret_value("ad_admin_password") + "\n", mode="600",

@@ -11,7 +11,7 @@ from pyinfra.operations import apt
 
 from roles.file_server.operations import folders_shared, member_server
 from roles.file_server.plan import PACKAGES, before_join, serving
-from roles.operations import converge, secret_value
+from roles.operations import converge
 
 
 @deploy("bimkit file server")
@@ -20,7 +20,6 @@ def apply() -> None:
     apt.packages(name="Samba (member server), winbind", packages=list(PACKAGES))
     converge(name="Kerberos, Samba and nsswitch settings (/etc/krb5.conf, /etc/samba/smb.conf)",
              wanted=before_join(host.name, data))  # fmt: skip
-    member_server(name=f"Member server of {data['realm']}", data=data,
-                  password=secret_value("ad_admin_password"))  # fmt: skip
+    member_server(name=f"Member server of {data['realm']}", data=data)
     converge(name="Shares' root and homes, winbind and smbd", wanted=serving(data))
     folders_shared(name="Shares and unit folders with their groups' ACLs", data=data)

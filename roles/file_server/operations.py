@@ -10,24 +10,28 @@ from pyinfra.api.exceptions import OperationError
 from pyinfra.api.operation import operation
 from pyinfra.context import host
 
+from bimkit.directory import computer_name, computer_ou
 from roles.file_server.facts import AccountIds, FolderAcls, MemberOfDomain
-from roles.file_server.plan import folder_access, join_command, workgroup
-from roles.operations import staged_secret
+from roles.file_server.plan import folder_access, join_argv, workgroup
+from roles.join import one_time_join
 
 
 @operation()
-def member_server(data: dict[str, Any], password: str) -> Generator[Any, None, None]:
+def member_server(data: dict[str, Any]) -> Generator[Any, None, None]:
     """The host is a member server of the realm, with a working machine account.
 
-    + data: the host's inventory data (realm, site, the DC it joins on)
-    + password: the domain administrator's (secret `ad_admin_password`), only for the join,
-      in a root-only file the join removes; never on a command line or in a log
+    + data: the host's inventory data (realm, site, `join_dc_host`: the DC it joins on)
+
+    Joined with a one-time password the primary DC sets for this join alone (roles/join);
+    adcli hands the machine password to Samba (`--add-samba-data`).
     """
     if host.get_fact(MemberOfDomain, dc=data["join_dc"]):
         host.noop(f"{host.name} is a member of {data['realm']}")
         return
-    staged = yield from staged_secret("ad-join", password)
-    yield join_command(host.name, data, staged)
+    yield from one_time_join(
+        data["join_dc_host"], computer_name(host.name), computer_ou(data["realm"], data["site"]),
+        join_argv(host.name, data), then="systemctl restart winbind smbd",
+    )  # fmt: skip
 
 
 @operation()

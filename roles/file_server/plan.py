@@ -9,7 +9,6 @@ the same range with `ldap_idmap_autorid_compat`): 200000 + the account's RID.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ PACKAGES = (
     "smbclient",  # admins' checks, and `net ads testjoin`'s friends
     "acl",  # setfacl/getfacl: the folders' permissions
     "attr",  # getfattr: the NT ACLs (security.NTACL) the backup keeps
+    "adcli",  # the join with a one-time password (roles/join)
 )
 SMB_CONF = "/etc/samba/smb.conf"
 NSSWITCH = "/etc/nsswitch.conf"
@@ -67,19 +67,18 @@ def before_join(hostname: str, data: Mapping[str, Any]) -> list[State]:
     ]
 
 
-def join_command(hostname: str, data: Mapping[str, Any], password_file: str) -> str:
-    """Join the realm as a member server into the site's computers OU on the primary DC,
-    the administrator's password read from `password_file` (Samba's PASSWD_FILE), which is
-    removed whatever happens; then winbind and smbd start on the new secrets."""
-    ou = computer_ou(data["realm"], data["site"]).split(",DC=")[0]
-    create = "/".join(part.removeprefix("OU=") for part in reversed(ou.split(",")))
-    join = ["net", "ads", "join", "-U", "Administrator", "-S", data["join_dc"],
-            "--no-dns-updates", f"createcomputer={create}"]  # fmt: skip
-    quoted = shlex.quote(password_file)
-    return (
-        f"{{ PASSWD_FILE={quoted} {shlex.join(join)}; status=$?; rm -f {quoted}; "
-        f"[ $status = 0 ] && systemctl restart winbind smbd; exit $status; }}"
-    )
+def join_argv(hostname: str, data: Mapping[str, Any]) -> list[str]:
+    """adcli's join as the computer account itself, its one-time password on stdin (roles/join
+    readies it on the primary DC); Samba gets the machine password and the domain SID from
+    adcli (`--add-samba-data`: `net changesecretpw`), so winbind and smbd use the account."""
+    realm = data["realm"]
+    return [
+        "adcli", "join", "--verbose", f"--domain={realm}", "--login-type=computer",
+        "--stdin-password", f"--domain-controller={data['join_dc']}",
+        f"--domain-ou={computer_ou(realm, data['site'])}",
+        f"--computer-name={computer_name(hostname)}", "--os-name=Debian GNU/Linux",
+        "--add-samba-data", "--samba-data-tool=/usr/bin/net",
+    ]  # fmt: skip
 
 
 def serving(data: Mapping[str, Any]) -> list[State]:

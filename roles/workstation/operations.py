@@ -1,4 +1,4 @@
-"""The workstation's join: the only step that needs a domain administrator's password."""
+"""The workstation's join, with a one-time password the primary DC sets (roles/join)."""
 
 from __future__ import annotations
 
@@ -9,27 +9,29 @@ from pyinfra.api.operation import operation
 from pyinfra.context import host
 from pyinfra.facts.files import FindInFile
 
-from roles.operations import staged_secret
+from bimkit.directory import computer_name, computer_ou
+from roles.join import one_time_join
 from roles.workstation.facts import DomainJoined
-from roles.workstation.plan import MKHOMEDIR, join_command
+from roles.workstation.plan import MKHOMEDIR, join_argv
 
 
 @operation()
-def joined(realm: str, data: dict[str, Any], password: str) -> Generator[Any, None, None]:
+def joined(realm: str, data: dict[str, Any]) -> Generator[Any, None, None]:
     """The host is a member of `realm`, with a working computer account.
 
     + realm: the AD realm
-    + data: the host's inventory data (its site picks the OU)
-    + password: the domain administrator's (secret `ad_admin_password`)
+    + data: the host's inventory data (its site picks the OU, `join_dc_host` the DC)
 
-    The password is written to a root-only file only for the join, which removes
-    it whatever happens; it never appears in a command line or a log.
+    Joined with a one-time password the primary DC sets for this join alone: the
+    domain's Administrator password never reaches a workstation.
     """
     if host.get_fact(DomainJoined, realm=realm, dc=data["join_dc"]):
         host.noop(f"{host.name} is a member of {realm}")
         return
-    staged = yield from staged_secret("ad-join", password)
-    yield join_command(host.name, data, staged)
+    yield from one_time_join(
+        data["join_dc_host"], computer_name(host.name), computer_ou(realm, data["site"]),
+        join_argv(host.name, data), then="systemctl try-restart sssd",
+    )  # fmt: skip
 
 
 @operation()

@@ -9,7 +9,6 @@ it), time from the DCs (roles/base), banner and screen lock from the data.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 from typing import Any
 
@@ -64,22 +63,16 @@ MKHOMEDIR = "grep -q pam_mkhomedir /etc/pam.d/common-session || pam-auth-update 
 """A home directory at first sign-in (Debian's PAM profile)."""
 
 
-def join_command(hostname: str, data: Mapping[str, Any], password_file: str) -> str:
-    """Join the realm into the site's OU with adcli (the administrator's password read from
-    `password_file`, which is removed whatever happens), then restart sssd on the new
-    keytab. A stale keytab (a computer account deleted in AD) goes first."""
+def join_argv(hostname: str, data: Mapping[str, Any]) -> list[str]:
+    """adcli's join as the computer account itself, its one-time password on stdin
+    (roles/join readies the account on the primary DC first)."""
     realm = data["realm"]
-    join = [
-        "adcli", "join", "--verbose", f"--domain={realm}", "--login-user=Administrator",
+    return [
+        "adcli", "join", "--verbose", f"--domain={realm}", "--login-type=computer",
         "--stdin-password", f"--domain-controller={data['join_dc']}",
         f"--domain-ou={computer_ou(realm, data['site'])}",
         f"--computer-name={computer_name(hostname)}", "--os-name=Debian GNU/Linux",
     ]  # fmt: skip
-    quoted = shlex.quote(password_file)
-    return (
-        f"{{ rm -f /etc/krb5.keytab; {shlex.join(join)} < {quoted}; status=$?; "
-        f"rm -f {quoted}; exit $status; }}"
-    )
 
 
 def before_join(data: Mapping[str, Any]) -> list[State]:

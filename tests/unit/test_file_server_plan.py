@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from bimkit.file_shares import SHARES_ROOT, desired_folders
+from bimkit.file_shares import SHARES_ROOT, Access, access_table, desired_folders
 from bimkit.model.load import load_estate
-from roles.file_server.plan import SMB_CONF, before_join, folder_access, join_command
+from roles.file_server.plan import SMB_CONF, before_join, folder_access, join_argv
 from roles.managed import ManagedFile
 from tests.conftest import REPO, example_host_data
 
@@ -22,10 +22,12 @@ def folders() -> dict[str, Any]:
 
 def test_a_mudurluk_has_a_share_and_its_units_folders_inside_it() -> None:
     found = folders()
-    assert found["fen-isleri"].share == "fen-isleri"
+    assert found["fen-isleri"].share == "fen-isleri"  # no units: all its staff change it
     assert found["fen-isleri"].change == ("fen-isleri",) and found["fen-isleri"].read == ()
-    unit = found["bilgi-islem/yazilim"]  # a unit: its folder, read by its müdürlük
-    assert (unit.share, unit.change, unit.read) == (None, ("yazilim",), ("bilgi-islem",))
+    top = found["bilgi-islem"]  # its managers change it, its units only read it
+    assert (top.change, top.read) == (("bilgi-islem-yonetim",), ("bilgi-islem",))
+    unit = found["bilgi-islem/yazilim"]  # a unit: its folder, read by the managers alone
+    assert (unit.share, unit.change, unit.read) == (None, ("yazilim",), ("bilgi-islem-yonetim",))
     assert found["ortak"].change == ("Domain Users",)
     # Parents before children: a unit's folder is made inside its share.
     paths = list(found)
@@ -80,9 +82,30 @@ def test_workstations_compute_the_same_ids_as_the_file_server() -> None:
     assert "ldap_idmap_range_size = 200000" in sssd.content  # type: ignore[union-attr]
 
 
-def test_the_file_server_joins_on_the_primary_dc_with_the_password_from_a_file() -> None:
-    command = join_command("fs1", DATA, "/etc/bimkit/.staging/ad-join")
-    assert "PASSWD_FILE=/etc/bimkit/.staging/ad-join net ads join -U Administrator" in command
-    assert "-S dc1.ad.kayapinar.bel.tr" in command
-    assert "createcomputer=Bilgisayarlar/merkez" in command
-    assert "rm -f /etc/bimkit/.staging/ad-join" in command and "%" not in command
+def test_the_file_server_joins_on_the_primary_dc_as_its_own_computer_account() -> None:
+    argv = join_argv("fs1", DATA)
+    assert "--domain-controller=dc1.ad.kayapinar.bel.tr" in argv
+    assert "--domain-ou=OU=merkez,OU=Bilgisayarlar,DC=ad,DC=kayapinar,DC=bel,DC=tr" in argv
+    assert "--add-samba-data" in argv  # Samba's secrets hold the machine password
+
+
+def test_no_unit_reads_another_and_the_table_says_who_may_do_what() -> None:
+    """Bilgi İşlem's Kalem cannot read Bilgi Güvenliği's folder, nor write the müdürlük's top
+    folder (both could, through the müdürlük's group, before the managers' group)."""
+    table = access_table(ESTATE)
+    kalem = table["isil.dogan"]  # Kalem
+    assert kalem["bilgi-islem/guvenlik"] is Access.none
+    assert kalem["bilgi-islem/bim-kalem"] is Access.write
+    assert kalem["bilgi-islem"] is Access.read
+    assert kalem["zabita"] is Access.none and kalem["ortak"] is Access.write
+    manager = table["ahmet.guler"]  # Yazı İşleri's müdür, its manager
+    assert manager["yazi-isleri"] is Access.write
+    assert manager["yazi-isleri/cagri-merkezi"] is Access.read
+    agent = table["rojda.baran"]  # Beyaz Masa, a unit of Yazı İşleri
+    assert agent["yazi-isleri"] is Access.read
+    assert agent["yazi-isleri/cagri-merkezi"] is Access.write
+    admin = table["gulsen.yildirim"]  # bim-admins: full control everywhere
+    assert set(admin.values()) == {Access.write}
+    assert table["bilgi-islem-yonetim"]["bilgi-islem/sistem"] is Access.read
+    zabita = table["huseyin.aslan"]
+    assert (zabita["zabita"], zabita["bilgi-islem"]) == (Access.write, Access.none)

@@ -72,6 +72,38 @@ def roles(site_index: int, roles: list[str]) -> Change:
 CASES: list[tuple[str, str, Change, str, str, str]] = [
     # id, file changed, change, file reported, path reported, message (regex)
     (
+        "manager-who-is-no-person",
+        "directory/departments.yaml",
+        setter("departments", 0, "managers", value=["9999"]),
+        "directory/departments.yaml",
+        "departments[0].managers[0]",
+        r"`9999` is no person of directory/people.yaml",
+    ),
+    (
+        "manager-of-another-mudurluk",
+        "directory/departments.yaml",
+        setter("departments", 0, "managers", value=["1101"]),
+        "directory/departments.yaml",
+        "departments[0].managers[0]",
+        r"`1101` works in `zabita`, not in `bilgi-islem` or its units",
+    ),
+    (
+        "managers-on-a-unit",
+        "directory/departments.yaml",
+        setter("departments", 1, "managers", value=["1004"]),
+        "directory/departments.yaml",
+        "departments[1].managers[0]",
+        r"`yazilim` is a unit: managers belong to its müdürlük",
+    ),
+    (
+        "group-named-like-a-managers-group",
+        "directory/groups.yaml",
+        appender("groups", value={"name": "zabita-yonetim"}),
+        "directory/groups.yaml",
+        "groups[4].name",
+        r"`zabita-yonetim` is the name of a müdürlük's managers' group",
+    ),
+    (
         "log-retention-in-days-is-retired",
         "estate.yaml",
         setter("logs", "retention_days", value=730),
