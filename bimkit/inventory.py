@@ -24,6 +24,7 @@ from bimkit.model.estate import Estate, PlacedHost
 from bimkit.model.schema import OsFamily, Role, VlanKind
 from bimkit.model.switching import switch_plan
 from bimkit.model.telephony import sip_devices
+from bimkit.sign_in import access_filter, admin_keys, sign_in_groups
 
 HostEntry = tuple[str, dict[str, Any]]
 
@@ -89,7 +90,12 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         # each DC checks the records of its own site and those it covers).
         data["ad_sites"] = topology_state(desired_topology(estate))
     if host.has(Role.workstation) and host.os is OsFamily.debian:
-        data["workstation"] = config.workstations.model_dump()
+        data["workstation"] = config.workstations.model_dump(exclude={"sign_in"})
+        # Who may sign in here, how long offline, and the admins' keys (bimkit.sign_in).
+        data["workstation"]["sign_in_groups"] = sign_in_groups(estate, host)
+        data["workstation"]["access_filter"] = access_filter(estate, host)
+        data["workstation"]["offline_days"] = config.workstations.sign_in.offline_days
+        data["workstation"]["admin_keys"] = admin_keys(estate)
         server = file_server_for(estate)
         if server is not None:
             data["workstation"]["mounts"] = mounted_shares(estate, f"{server}.{config.realm}")

@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -233,10 +233,12 @@ def new_site(
     given: Mapping[str, Any],
     replacing: bool = False,
     prefix: str | None = None,
+    departments: Sequence[str] = (),
 ) -> NewSite:
     """The new site file, rendered and validated with the rest of the estate (not written).
 
     `prefix` starts the host names (`fen` gives `fen-ws01`); default: the site's name.
+    `departments` are housed there: their staff sign in at its workstations.
     """
     templates = site_templates(data_root)
     if template_name not in templates:
@@ -258,6 +260,7 @@ def new_site(
         "prefix": site_name(prefix) if prefix else name,
         "number": number,
         "title": title,
+        "departments": [site_name(d) for d in departments],
         "extensions": extension_range(estate, site_files, number),
         "ports": port_plan(template, values),
     }

@@ -223,8 +223,9 @@ def search(
 def acknowledge(
     day: Annotated[str, typer.Argument(help="The missing (or late) day, YYYY-MM-DD.")],
     reason: Annotated[str, typer.Option("--reason", help="Why, for the record.")],
-    by: Annotated[str | None, typer.Option("--by", help="Who acknowledges it (default: you).")]
-    = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who acknowledges it (default: you).")
+    ] = None,
     data: DataOption = None,
 ) -> None:
     """Record in the chain, stamped, who says why DAY is missing (or was sealed late), so that
@@ -246,8 +247,7 @@ def acknowledge(
 def evidence(
     ip: Annotated[str, typer.Option("--ip", help="The internal address asked about.")],
     at: Annotated[str, typer.Option("--at", help="When, ISO 8601 (local time if no zone).")],
-    output: Annotated[Path | None, typer.Option("--output", help="The package (.tar.gz).")]
-    = None,
+    output: Annotated[Path | None, typer.Option("--output", help="The package (.tar.gz).")] = None,
     lang: Annotated[str, typer.Option("--lang", help="tr (default) or en.")] = "tr",
     data: DataOption = None,
 ) -> None:

@@ -52,6 +52,12 @@ def new(
     prefix: Annotated[
         str | None, typer.Option(help="Host names start with it, e.g. fen (default: NAME).")
     ] = None,
+    department: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A department housed there, whose staff sign in at its desks (repeat for more)."
+        ),
+    ] = None,
     dry: Annotated[bool, typer.Option("--dry", help="Print the file and the plan only.")] = False,
     force: Annotated[
         bool, typer.Option(help="Replace an existing file, after showing the difference.")
@@ -72,7 +78,16 @@ def new(
         if value is not None
     }
     made = sites.new_site(
-        root, estate, name, number, title, template, given, replacing=force, prefix=prefix
+        root,
+        estate,
+        name,
+        number,
+        title,
+        template,
+        given,
+        replacing=force,
+        prefix=prefix,
+        departments=department or [],
     )
     path = root / "sites" / f"{made.name}.yaml"
     site = made.estate.sites[made.name]

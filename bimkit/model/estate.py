@@ -57,6 +57,8 @@ class Site:
     block: IPv4Network
     vlans: dict[VlanKind, Vlan]
     source: Source
+    departments: tuple[str, ...] = ()
+    """Departments housed in the building: their staff sign in at its workstations."""
 
     def vlan(self, kind: VlanKind) -> Vlan:
         """The site's VLAN of that kind; KeyError names the site when it has none."""

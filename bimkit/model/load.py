@@ -35,6 +35,7 @@ from bimkit.model.rules import (
     check_plan,
     check_sites,
     check_telephony_and_ports,
+    sign_in_problems,
     unnameable_people,
 )
 from bimkit.model.schema import (
@@ -261,7 +262,7 @@ def load_estate(root: Path) -> Estate:
         site_phones={site_file.name: tuple(site_file.phones) for _, site_file in site_files},
     )
     problems = fixed_addresses_in_pools(estate) + telephony_problems(estate)
-    problems += switch_problems(estate)
+    problems += switch_problems(estate) + sign_in_problems(estate)
     if problems:
         raise EstateInvalid(problems)
     return estate

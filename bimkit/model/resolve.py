@@ -89,6 +89,7 @@ def _place_site(
         block=block,
         vlans=vlans,
         source=Source(file, ""),
+        departments=tuple(site_file.departments),
     )
 
 

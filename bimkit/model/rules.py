@@ -7,8 +7,8 @@ from ipaddress import IPv4Network
 
 from bimkit.errors import Problem
 from bimkit.model.addressing import AddressPlanError, planned_subnet, site_block, usable
-from bimkit.model.estate import PlacedHost, Site, Source
-from bimkit.model.names import MANAGERS_SUFFIX, username_base
+from bimkit.model.estate import Estate, PlacedHost, Site, Source
+from bimkit.model.names import MANAGERS_SUFFIX, managers_group, username_base
 from bimkit.model.schema import (
     DepartmentsFile,
     EstateConfig,
@@ -620,3 +620,36 @@ def _in_cycle(start: str, parents: dict[str, str | None]) -> bool:
         seen.add(current)
         current = parents.get(current)
     return False
+
+
+def sign_in_problems(estate: Estate) -> list[Problem]:
+    """Sites house real departments; the sign-in rules name real sites, workstations and
+    groups (a department, a group of groups.yaml or a müdürlük's managers' group)."""
+    problems = []
+    known = (
+        set(estate.departments)
+        | set(estate.groups)
+        | {managers_group(d.id) for d in estate.departments.values() if d.parent is None}
+    )
+    for site in estate.sites.values():
+        for index, department in enumerate(site.departments):
+            if department not in estate.departments:
+                problems.append(Problem(site.source.file, f"departments[{index}]",
+                                        f"`{department}` is not a department"))  # fmt: skip
+    policy = estate.config.workstations.sign_in
+    workstations = {h.name for h in estate.hosts_with(Role.workstation)}
+    for kind, rules, names in (("sites", policy.sites, set(estate.sites)),
+                               ("hosts", policy.hosts, workstations)):  # fmt: skip
+        for name, rule in rules.items():
+            path = f"workstations.sign_in.{kind}.{name}"
+            if name not in names:
+                what = "a site" if kind == "sites" else "a workstation"
+                problems.append(Problem(ESTATE_FILE, path, f"`{name}` is not {what}"))
+            for field, groups in (("add", rule.add), ("only", rule.only or [])):
+                problems += [
+                    Problem(ESTATE_FILE, f"{path}.{field}[{index}]",
+                            f"`{group}` is no group or department")
+                    for index, group in enumerate(groups)
+                    if group not in known
+                ]  # fmt: skip
+    return problems

@@ -425,8 +425,41 @@ class Switching(Strict):
     snmp: Snmp = Field(default_factory=Snmp, description="SNMPv3 for monitoring")
 
 
+class SignInRule(Strict):
+    """Who else, or who only, may sign in on a site's or one host's workstations."""
+
+    add: list[Name] = Field(default_factory=list, description="groups or departments added")
+    only: list[Name] | None = Field(
+        None, description="these groups or departments instead (bim-admins always may)"
+    )
+
+
+class SignIn(Strict):
+    """Who may sign in where (sssd enforces it, `bimkit.sign_in` plans it)."""
+
+    offline_days: int = Field(
+        3,
+        ge=0,
+        le=30,
+        description="days a desk that cannot reach a DC accepts a cached password "
+        "(0: none, a desk that cannot reach a DC signs no one in)",
+    )
+    sites: dict[Name, SignInRule] = Field(
+        default_factory=dict, description="per site: beyond the staff housed there"
+    )
+    hosts: dict[Name, SignInRule] = Field(
+        default_factory=dict, description="per workstation, after its site's rule"
+    )
+
+
 class WorkstationPolicy(Strict):
     """What every domain-joined workstation shows and enforces (roles/workstation)."""
+
+    sign_in: SignIn = Field(
+        default_factory=SignIn,
+        description="who may sign in where: by default the staff of the departments the "
+        "site houses (`departments:` in its file) and bim-admins",
+    )
 
     banner: Text = Field(
         "Bu bilgisayar {municipality} Bilgi İşlem Müdürlüğü'nündür. Yalnızca yetkili "
@@ -694,6 +727,11 @@ class SiteFile(Strict):
     hosts: list[Host] = Field(default_factory=list, description="machines and devices")
     extensions: ExtensionRange | None = Field(None, description="the site's extension range")
     phones: list[Phone] = Field(default_factory=list, description="IP phones")
+    departments: list[Name] = Field(
+        default_factory=list,
+        description="müdürlükler or units housed in the building: their staff sign in at its "
+        "workstations",
+    )
 
 
 # --- directory/*.yaml -----------------------------------------------------------------------

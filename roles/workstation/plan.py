@@ -35,6 +35,9 @@ REALMD_CONF = "/etc/realmd.conf"
 SSSD_CONF = "/etc/sssd/sssd.conf"
 SSHD_CONF = "/etc/ssh/sshd_config.d/40-bimkit-workstation.conf"
 """Before the base role's 50-bimkit.conf: sshd takes the first value it reads."""
+ADMIN_KEYS = "/etc/ssh/bimkit-admin-keys"
+"""`username key...` per line: the admins' SSH keys from the data (people[].ssh_keys)."""
+ADMIN_KEYS_COMMAND = "/usr/local/sbin/bimkit-admin-keys"
 PAM_MOUNT_CONF = "/etc/security/pam_mount.conf.xml"
 MOUNT_OPTIONS = "sec=krb5,cruid=%(USERUID),uid=%(USERUID),gid=%(USERGID),vers=3.1.1,nosuid,nodev"
 """CIFS with the person's own ticket (cifs.upcall finds it by their uid), files shown as
@@ -93,9 +96,13 @@ def banner(data: Mapping[str, Any]) -> str:
 def wanted(data: Mapping[str, Any]) -> list[State]:
     """After the join: sssd, sign-in, banner, screen lock."""
     low, high = IDMAP_DOMAIN
+    policy = data["workstation"]
     sssd = render("workstation/sssd.conf.j2", realm=data["realm"], site=data["site"],
-                  cache_seconds=SSSD_CACHE_SECONDS, idmap_min=low,
-                  idmap_size=high - low + 1)  # fmt: skip
+                  cache_seconds=SSSD_CACHE_SECONDS, idmap_min=low, idmap_size=high - low + 1,
+                  groups=policy["sign_in_groups"], access_filter=policy["access_filter"],
+                  offline_days=policy["offline_days"])  # fmt: skip
+    keys = "".join(f"{user} {key}\n" for user, found in sorted(policy["admin_keys"].items())
+                   for key in found)  # fmt: skip
     minutes = data["workstation"]["screen_lock_minutes"]
     return [
         # 0640 root:root: sssd's unit adds g+r at every start.
@@ -103,7 +110,11 @@ def wanted(data: Mapping[str, Any]) -> list[State]:
         ManagedFile(SSSD_CONF, sssd, mode="640", then=RESTART_SSSD),
         ManagedFile("/etc/issue", banner(data)),
         ManagedFile("/etc/issue.net", banner(data)),
-        ManagedFile(SSHD_CONF, render("workstation/sshd-workstation.conf.j2"),
+        ManagedFile(ADMIN_KEYS, keys),
+        ManagedFile(ADMIN_KEYS_COMMAND, render("workstation/bimkit-admin-keys.j2",
+                                               keys_file=ADMIN_KEYS), mode="755"),
+        ManagedFile(SSHD_CONF, render("workstation/sshd-workstation.conf.j2",
+                                      keys_file=ADMIN_KEYS, keys_command=ADMIN_KEYS_COMMAND),
                     then=("sshd -t", "systemctl reload ssh")),
         ManagedFile(DCONF_PROFILE, "user-db:user\nsystem-db:local\n"),
         ManagedDirectory("/etc/dconf/db/local.d/locks", mode="755"),

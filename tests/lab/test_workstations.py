@@ -1,5 +1,6 @@
-"""Staff desks on the lab: real adcli joins to the lab's Samba DCs, real sssd sign-in over
-SSH (paramiko, a password as a person types it), and the real Samba member file server fs1
+"""Staff desks on the lab: real adcli joins to the lab's Samba DCs, real sssd sign-in at the
+desk (the console's PAM stack, `login`, driven by pamtester with a password as a person types
+it: SSH takes no passwords on a workstation), and the real Samba member file server fs1
 reached from the workstations with the person's Kerberos ticket (smbclient: the lab's kernel
 has no CIFS client, so shares are not mounted)."""
 
@@ -10,15 +11,22 @@ import json
 import re
 import secrets
 import shlex
+import subprocess
+import time
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import paramiko
 import pytest
+import yaml
 
 from bimkit.directory import computer_ou
+from bimkit.lab.state import LabPaths
 from bimkit.model.schema import OsFamily, Role
+from bimkit.sites import copy_estate_data
 from roles.backup_agent.plan import manifest_path
+from tests.conftest import REPO
 from tests.lab.conftest import BIN, DeployTotals, bimkit, run, totals
 from tests.lab.test_backups import ESTATE, dr, on
 
@@ -29,6 +37,7 @@ WORKSTATIONS = sorted(
 """The Linux ones: a Windows workstation (fen-ws03) would join over WinRM, not built."""
 STAFF = "dilan.ekinci"  # Fen İşleri
 ADMIN = "sukru.caglayan"  # bim-admins
+KEY_ADMIN = "ibrahimhalil.ozturk"  # bim-admins, given a key in a copy of the data
 INACTIVE = "umit.kurt"  # `active: false` in people.yaml
 COLLEAGUE = "serhat.tunc"  # Fen İşleri, as STAFF
 OUTSIDER = "zeynep.kilic"  # Zabıta
@@ -43,13 +52,16 @@ def address(host: str) -> str:
 
 @pytest.fixture(scope="module")
 def joined(first_deploy: DeployTotals) -> None:
-    """deploys/site.py joined the workstations (deploys/workstations.py, included)."""
+    """deploys/site.py joined the workstations (deploys/workstations.py, included); pamtester
+    stands in for the sign-in screen."""
+    for host in WORKSTATIONS:
+        on(host, "command -v pamtester >/dev/null || apt-get install -y -qq pamtester >/dev/null")
 
 
 @pytest.fixture(scope="module")
 def passwords(joined: None) -> Iterator[dict[str, str]]:
     """The hand-over passwords, changed as a person does at first sign-in (set on dc1)."""
-    people = (STAFF, ADMIN, INACTIVE, COLLEAGUE, OUTSIDER)
+    people = (STAFF, ADMIN, INACTIVE, COLLEAGUE, OUTSIDER, KEY_ADMIN)
     chosen = {user: secrets.token_urlsafe(12) + "aA1!" for user in people}
     for user, password in chosen.items():
         on("dc1", f"samba-tool user setpassword {user} --newpassword='{password}' >/dev/null")
@@ -75,19 +87,28 @@ def passwords(joined: None) -> Iterator[dict[str, str]]:
         on(host, "systemctl reset-failed 'user@*'")
 
 
-def sign_in(host: str, user: str, password: str, command: str) -> str:
-    """SSH to the workstation as `user` with `password`; the command's output."""
-    client = paramiko.SSHClient()
-    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())  # lab machines only
-    try:
-        client.connect(address(host), username=user, password=password, timeout=20,
-                       allow_agent=False, look_for_keys=False)  # fmt: skip
-        # A new session waits while the user's previous systemd manager stops, which in a
-        # lab machine (hybrid cgroups) can take its full 30 s stop timeout.
-        _, stdout, _ = client.exec_command(command, timeout=90)
-        return stdout.read().decode().strip()
-    finally:
-        client.close()
+class Refused(Exception):
+    """The desk's PAM stack refused the sign-in (authentication or account)."""
+
+
+def sign_in(host: str, user: str, password: str, command: str = "true") -> str:
+    """Sign in at the desk `host` as `user` with `password` (the console's PAM stack,
+    `login`: authentication, account, session), then run `command` as them with the
+    Kerberos ticket sssd got at sign-in; its output. Refused when PAM said no."""
+    script = (
+        f"pamtester login {user} authenticate acct_mgmt open_session >/dev/null 2>&1 || "
+        "{ echo REFUSED; exit 0; }; "
+        f"cache=$(ls -t /tmp/krb5cc_$(id -u {user})_* 2>/dev/null | head -1); "
+        f"cd /; runuser -u {user} -- env KRB5CCNAME=FILE:$cache HOME=/home/{user} "
+        f"sh -c {shlex.quote(command)}"
+    )
+    result = subprocess.run(["ssh", "-F", str(LabPaths.from_env().ssh_config), host, script],
+                            input=password + "\n", capture_output=True, text=True, timeout=120,
+                            check=False)  # fmt: skip
+    output = result.stdout.strip()
+    if output == "REFUSED":
+        raise Refused(f"{user} at {host}")
+    return output
 
 
 def test_every_workstation_of_the_estate_is_joined_into_its_sites_ou(joined: None) -> None:
@@ -99,30 +120,102 @@ def test_every_workstation_of_the_estate_is_joined_into_its_sites_ou(joined: Non
         assert dn == f"CN={host.upper()},{computer_ou(REALM, site)}", host
 
 
-def test_a_person_signs_in_with_their_ad_password_at_two_sites(
+def test_a_person_signs_in_with_their_ad_password_at_two_desks_an_admin_at_two_sites(
     passwords: dict[str, str],
 ) -> None:
     since = on("fen-ws01", "date +%s")
-    for host in ("fen-ws01", "zabita-ws01"):
-        shown = sign_in(
-            host, STAFF, passwords[STAFF], "id -un; echo $HOME; test -d $HOME && echo home"
-        )
-        assert shown.splitlines() == [STAFF, f"/home/{STAFF}", "home"], (host, shown)
+    for host, person in (("fen-ws01", STAFF), ("fen-ws02", STAFF), ("zabita-ws01", ADMIN),
+                         ("merkez-ws01", ADMIN)):  # fmt: skip
+        shown = sign_in(host, person, passwords[person],
+                        "id -un; echo $HOME; test -d $HOME && echo home")  # fmt: skip
+        assert shown.splitlines() == [person, f"/home/{person}", "home"], (host, shown)
     # pam_mount asked for their home folder, the common share and their department's, and
     # no other; the lab's kernel has no CIFS client, so each mount fails right there.
     journal = on("fen-ws01", f"journalctl --since=@{since} --no-pager -o cat")
     asked = set(re.findall(r"mount of (\S+) failed", journal))
     assert asked == {STAFF, "ortak", "fen-isleri"}, journal[-3000:]
     assert "cifs filesystem not supported" in journal
-    # The same uid on both: sssd maps it from the account's SID.
-    uids = {on(host, f"id -u {STAFF}") for host in ("fen-ws01", "zabita-ws01")}
+    # The same uid everywhere: sssd maps it from the account's SID.
+    uids = {on(host, f"id -u {ADMIN}") for host in ("fen-ws01", "zabita-ws01", "merkez-ws01")}
     assert len(uids) == 1, uids
 
 
 def test_a_wrong_password_and_a_disabled_person_are_refused(passwords: dict[str, str]) -> None:
     for user, password in ((STAFF, "not-the-password"), (INACTIVE, passwords[INACTIVE])):
-        with pytest.raises(paramiko.AuthenticationException):
-            sign_in("zabita-ws01", user, password, "true")
+        with pytest.raises(Refused):
+            sign_in("fen-ws01", user, password)
+
+
+def test_staff_sign_in_only_where_their_department_works(passwords: dict[str, str]) -> None:
+    """A Zabıta person at a Fen İşleri desk is refused by sssd (the account check), though
+    the password is right; at a Zabıta desk, welcome. SSH takes no password at all."""
+    with pytest.raises(Refused):
+        sign_in("fen-ws02", OUTSIDER, passwords[OUTSIDER])
+    assert sign_in("zabita-ws02", OUTSIDER, passwords[OUTSIDER], "id -un") == OUTSIDER
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())  # lab machines only
+    with pytest.raises(paramiko.AuthenticationException):
+        client.connect(address("zabita-ws02"), username=OUTSIDER, password=passwords[OUTSIDER],
+                       timeout=20, allow_agent=False, look_for_keys=False)  # fmt: skip
+    client.close()
+
+
+def test_an_admin_comes_in_by_the_key_the_data_gives(
+    passwords: dict[str, str], tmp_path: Path
+) -> None:
+    """A copy of the data gives an admin a key; the desk lets them in by it, and only them."""
+    key = tmp_path / "id_rsa"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "rsa", "-b", "3072", "-N", "", "-f", str(key)], check=True
+    )
+    data = tmp_path / "data"
+    data.mkdir()
+    copy_estate_data(REPO, data)
+    people = yaml.safe_load((data / "directory" / "people.yaml").read_text())
+    person = next(p for p in people["people"] if p["id"] == "1002")
+    person["ssh_keys"] = [key.with_suffix(".pub").read_text().strip()]
+    (data / "directory" / "people.yaml").write_text(yaml.safe_dump(people, allow_unicode=True))
+    deploy = [str(BIN / "pyinfra"), "inventory.py", "deploys/workstations.py", "-y",
+              "--limit", "zabita-ws02"]  # fmt: skip
+    try:
+        run(*deploy, env={"BIMKIT_LAB": "1", "BIMKIT_DATA": str(data)})
+        ssh = ["ssh", "-i", str(key), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+               "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]  # fmt: skip
+        came_in = run(*ssh, f"{KEY_ADMIN}@{address('zabita-ws02')}", "id -un", check=False)
+        assert came_in.stdout.strip() == KEY_ADMIN, came_in.stderr
+        other = run(*ssh, f"{STAFF}@{address('zabita-ws02')}", "id -un", check=False)
+        assert other.returncode != 0 and "Permission denied" in other.stderr
+    finally:
+        run(*deploy, env={"BIMKIT_LAB": "1"})
+
+
+def test_a_disabled_admin_is_refused_sign_in_and_sudo_once_the_dc_answers(
+    passwords: dict[str, str],
+) -> None:
+    """Offline (sssd told so: the lab's machines may not change their routes), a cached
+    password still opens the desk, for the days the data allows; once the DCs answer, the
+    disabled account is refused at the desk and by sudo."""
+    host, password = "merkez-ws02", passwords[KEY_ADMIN]
+    assert sign_in(host, KEY_ADMIN, password, "id -un") == KEY_ADMIN  # cached now
+    on(host, "systemctl kill -s SIGUSR1 sssd")  # offline, as when no DC answers
+    on("dc1", f"samba-tool user disable {KEY_ADMIN} >/dev/null")
+    try:
+        assert sign_in(host, KEY_ADMIN, password, "id -un") == KEY_ADMIN
+        on(host, "systemctl kill -s SIGUSR2 sssd")  # the DCs answer again
+        for _ in range(30):
+            if "Online" in on(host, f"sssctl domain-status {REALM} -o"):
+                break
+            time.sleep(1)
+        with pytest.raises(Refused):
+            sign_in(host, KEY_ADMIN, password)
+        sudo = subprocess.run(
+            ["ssh", "-F", str(LabPaths.from_env().ssh_config), host,
+             f"runuser -u {KEY_ADMIN} -- sudo -S -k true; echo exit=$?"],
+            input=password + "\n", capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert sudo.stdout.strip().endswith("exit=1"), sudo.stdout + sudo.stderr
+    finally:
+        on("dc1", f"samba-tool user enable {KEY_ADMIN} >/dev/null")
 
 
 def test_the_admins_ad_group_may_use_sudo_and_staff_may_not(passwords: dict[str, str]) -> None:
@@ -181,10 +274,7 @@ def test_a_department_share_is_theirs_alone_reached_with_their_ticket(
     name = f"rapor-{secrets.token_hex(4)}.txt"
     text = "Kayapınar yol çalışması raporu"
     put = on_share("fen-isleri", f"put /tmp/{name} {name}; ls {name}")
-    # Each person signs in where they have not yet in this module: a new session for a
-    # user whose previous one just ended waits for their systemd manager to stop, which in a
-    # lab machine can outlast the timeout.
-    shown = sign_in("merkez-ws01", STAFF, passwords[STAFF],
+    shown = sign_in("fen-ws02", STAFF, passwords[STAFF],
                     f"echo '{text}' > /tmp/{name}; klist -s && echo ticket; {put}")  # fmt: skip
     assert shown.startswith("ticket") and f"putting file /tmp/{name}" in shown, shown
     owner = on("fs1", f"stat -c %u /srv/shares/fen-isleri/{name}")
@@ -197,7 +287,7 @@ def test_a_department_share_is_theirs_alone_reached_with_their_ticket(
     assert text in admin, admin
     # The colleague reads it, then deletes it: it waits in the share's recycle bin under
     # the name of who deleted it.
-    colleague = sign_in("fen-ws02", COLLEAGUE, passwords[COLLEAGUE],
+    colleague = sign_in("fen-ws01", COLLEAGUE, passwords[COLLEAGUE],
                         on_share("fen-isleri", f"get {name} /dev/stdout; rm {name}"))  # fmt: skip
     assert text in colleague, colleague
     assert on("fs1", f"test -f /srv/shares/fen-isleri/{name} || echo gone") == "gone"
@@ -210,7 +300,7 @@ def test_the_file_drill_proves_a_restored_file_keeps_its_owner_and_nt_acl(
 ) -> None:
     name = f"tatbikat-{secrets.token_hex(4)}.txt"
     put = on_share("fen-isleri", f"put /etc/hostname {name}")
-    sign_in("merkez-ws02", STAFF, passwords[STAFF], put)
+    sign_in("fen-ws01", STAFF, passwords[STAFF], put)
     path = f"/srv/shares/fen-isleri/{name}"
     assert "security.NTACL" in on("fs1", f"getfattr -m - --absolute-names {path}")
     code, out, err = dr("backup", "--host", "fs1")

@@ -153,3 +153,17 @@ def test_host_names_may_start_with_a_shorter_prefix_as_older_sites_do() -> None:
         sites.new_site(REPO, estate, "zabita", 9, "x", "unit-small", {})
     with pytest.raises(sites.SiteRefused, match="would break the estate"):
         sites.new_site(REPO, estate, "yeni", 9, "x", "unit-small", {}, prefix="zabita")
+
+
+def test_the_departments_housed_there_sign_in_at_its_desks() -> None:
+    """`--department` names who works in the building; an unknown one is refused by name."""
+    estate = load_estate(REPO)
+    made = sites.new_site(REPO, estate, "kultur-merkezi", 5, "Kültür Merkezi", "unit-small", {},
+                          departments=["kultur-sosyal"])  # fmt: skip
+    assert "departments: [kultur-sosyal]\n" in made.text
+    assert made.estate.sites["kultur-merkezi"].departments == ("kultur-sosyal",)
+    bare = sites.new_site(REPO, estate, "kultur-merkezi", 5, "Kültür Merkezi", "unit-small", {})
+    assert "# departments: [" in bare.text and not bare.estate.sites["kultur-merkezi"].departments
+    with pytest.raises(sites.SiteRefused, match="`kutuphane` is not a department"):
+        sites.new_site(REPO, estate, "kultur-merkezi", 5, "x", "unit-small", {},
+                       departments=["kutuphane"])  # fmt: skip

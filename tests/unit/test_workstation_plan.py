@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from roles.managed import ManagedFile
-from roles.workstation.plan import SSHD_CONF, SSSD_CONF, join_argv, wanted
+from roles.workstation.plan import ADMIN_KEYS, SSHD_CONF, SSSD_CONF, join_argv, wanted
 from tests.conftest import example_host_data
 
 DATA: dict[str, Any] = example_host_data()["zabita-ws01"]
@@ -28,7 +28,34 @@ def test_sssd_signs_in_ad_accounts_by_short_name_at_the_workstations_site() -> N
     assert "[domain/ad.kayapinar.bel.tr]\nid_provider = ad\naccess_provider = ad\n" in sssd
     assert "ad_site = zabita\n" in sssd and "use_fully_qualified_names = False\n" in sssd
     assert next(s for s in wanted(DATA) if getattr(s, "path", "") == SSSD_CONF).mode == "640"
-    assert "PasswordAuthentication yes" in files()[SSHD_CONF]
+    sshd = files()[SSHD_CONF]
+    assert "PasswordAuthentication no\nKbdInteractiveAuthentication no\n" in sshd
+
+
+def test_only_the_sites_staff_and_the_admins_sign_in_and_not_for_ever_offline() -> None:
+    sssd = files()[SSSD_CONF]
+    assert ("ad_access_filter = (|(memberOf=CN=bim-admins,OU=Gruplar,DC=ad,DC=kayapinar,DC=bel,"
+            "DC=tr)(memberOf=CN=zabita,OU=zabita,OU=Birimler,DC=ad,DC=kayapinar,DC=bel,DC=tr))"
+            ) in sssd  # fmt: skip
+    assert "[pam]\noffline_credentials_expiration = 3\n" in sssd
+    merkez = example_host_data()["merkez-ws01"]["workstation"]["sign_in_groups"]
+    assert merkez == ["bilgi-islem", "bim-admins", "insan-kaynaklari", "kultur-sosyal",
+                      "mali-hizmetler", "yazi-isleri"]  # fmt: skip
+
+
+def test_no_offline_days_caches_no_password_rather_than_one_for_ever() -> None:
+    policy = {**DATA["workstation"], "offline_days": 0}
+    sssd = {s.path: s.content for s in wanted({**DATA, "workstation": policy})
+            if isinstance(s, ManagedFile)}[SSSD_CONF]  # fmt: skip
+    assert "cache_credentials = False\n" in sssd and "offline_credentials_expiration" not in sssd
+    assert "cache_credentials = True\n" in files()[SSSD_CONF]
+
+
+def test_admins_come_in_by_the_keys_the_data_gives_them() -> None:
+    keys = files()[ADMIN_KEYS].splitlines()
+    assert [line.split()[0] for line in keys] == ["gulsen.yildirim"]
+    assert keys[0].split()[1] == "ssh-rsa"
+    assert "AuthorizedKeysCommand /usr/local/sbin/bimkit-admin-keys %u" in files()[SSHD_CONF]
 
 
 def test_the_banner_names_the_municipality_and_keeps_other_braces() -> None:
