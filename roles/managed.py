@@ -7,7 +7,13 @@ instead of one per file: a converged deploy asks each host once, not fifty times
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+
+PENDING = "/var/lib/bimkit/pending"
+"""One marker per follow-up command owed: made before the files change, removed when the
+command succeeds. A restart that failed is still owed at the next deploy, although the
+files it follows are in place by then."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,20 @@ def then_commands(changed: list[Changed]) -> list[str]:
     return list(seen)
 
 
+def pending_marker(command: str) -> str:
+    """The file that says `command` is owed (PENDING)."""
+    return f"{PENDING}/{hashlib.sha256(command.encode()).hexdigest()[:16]}"
+
+
+def markers(wanted: list[State]) -> list[str]:
+    """The pending markers of every follow-up command `wanted` may run."""
+    return [pending_marker(c) for c in then_commands(_followed(wanted))]
+
+
+def _followed(wanted: list[State]) -> list[Changed]:
+    return [item for item in wanted if not isinstance(item, Service)]
+
+
 @dataclass(frozen=True)
 class Differences:
     """What of a role's wanted state the host does not have yet."""
@@ -82,9 +102,12 @@ class Differences:
     """Unwanted paths that exist."""
     services: list[Service]
     """Units not both enabled and active."""
+    follow_ups: list[str]
+    """The changed items' `then` commands, and those a failed deploy still owes."""
 
     def __bool__(self) -> bool:
-        return bool(self.directories or self.links or self.files or self.absent or self.services)
+        return bool(self.directories or self.links or self.files or self.absent or self.services
+                    or self.follow_ups)  # fmt: skip
 
     def changed(self) -> list[Changed]:
         return [*self.directories, *self.links, *self.files, *self.absent]
@@ -110,26 +133,33 @@ def differences(
             and (found["user"], found["group"]) == (item.user, item.group)
         )
 
+    directories = [
+        item for item in wanted if isinstance(item, ManagedDirectory) and not owned(item, "d")
+    ]
+    links = [
+        item
+        for item in wanted
+        if isinstance(item, ManagedLink)
+        and paths.get(item.path, {}).get("sha256") != f"-> {item.target}"
+    ]
+    files = [
+        item
+        for item in wanted
+        if isinstance(item, ManagedFile)
+        and not (owned(item, "f") and paths[item.path]["sha256"] == sha256[item.path])
+    ]
+    absent = [item for item in wanted if isinstance(item, Absent) and item.path in paths]
+    changed = then_commands([*directories, *links, *files, *absent])
+    owed = [c for c in then_commands(_followed(wanted)) if pending_marker(c) in paths]
     return Differences(
-        directories=[
-            item for item in wanted if isinstance(item, ManagedDirectory) and not owned(item, "d")
-        ],
-        links=[
-            item
-            for item in wanted
-            if isinstance(item, ManagedLink)
-            and paths.get(item.path, {}).get("sha256") != f"-> {item.target}"
-        ],
-        files=[
-            item
-            for item in wanted
-            if isinstance(item, ManagedFile)
-            and not (owned(item, "f") and paths[item.path]["sha256"] == sha256[item.path])
-        ],
-        absent=[item for item in wanted if isinstance(item, Absent) and item.path in paths],
+        directories=directories,
+        links=links,
+        files=files,
+        absent=absent,
         services=[
             item
             for item in wanted
             if isinstance(item, Service) and services.get(item.unit) != ("active", "enabled")
         ],
+        follow_ups=changed + [c for c in owed if c not in changed],
     )

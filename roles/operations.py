@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+import shlex
 from collections.abc import Generator
 from io import StringIO
 from typing import Any
@@ -16,11 +17,13 @@ from pyinfra.facts.files import File
 from bimkit.secrets import SecretSpec, load_secrets
 from roles.facts import PathsState, ServicesState
 from roles.managed import (
+    PENDING,
     ManagedFile,
     Service,
     State,
     differences,
-    then_commands,
+    markers,
+    pending_marker,
 )
 
 
@@ -85,8 +88,8 @@ def converge(wanted: list[State]) -> Generator[Any, None, None]:
 def converging(wanted: list[State]) -> Generator[Any, None, None]:
     """The commands of `converge`, for operations that compute their state from a fact."""
     paths = [item.path for item in wanted if not isinstance(item, Service)]
+    found_paths = host.get_fact(PathsState, paths=[*paths, *markers(wanted)]) if paths else {}
     units = [item.unit for item in wanted if isinstance(item, Service)]
-    found_paths = host.get_fact(PathsState, paths=paths) if paths else {}
     found_units = host.get_fact(ServicesState, units=units) if units else {}
     digests = {
         item.path: hashlib.sha256(item.content.encode()).hexdigest()
@@ -97,6 +100,10 @@ def converging(wanted: list[State]) -> Generator[Any, None, None]:
     if not todo:
         host.noop(f"{len(paths)} path(s) and {len(units)} unit(s) as wanted")
         return
+    if todo.follow_ups:  # owed from now until each has succeeded
+        yield StringCommand("install", "-d", "-m", "700", PENDING)
+        for command in todo.follow_ups:
+            yield f"printf '%s\\n' {shlex.quote(command)} > {pending_marker(command)}"
     for folder in todo.directories:
         yield StringCommand(
             "install", "-d", "-m", folder.mode, "-o", folder.user, "-g", folder.group, folder.path
@@ -107,7 +114,8 @@ def converging(wanted: list[State]) -> Generator[Any, None, None]:
         yield from _upload(item)
     for gone in todo.absent:
         yield StringCommand("rm", "-f", gone.path)
-    yield from then_commands(todo.changed())
+    for command in todo.follow_ups:
+        yield f"( {command} ) && rm -f {pending_marker(command)}"
     for service in todo.services:
         yield StringCommand("systemctl", "enable", "--now", service.unit)
 

@@ -12,6 +12,8 @@ from roles.managed import (
     ManagedLink,
     Service,
     differences,
+    markers,
+    pending_marker,
     then_commands,
 )
 
@@ -78,3 +80,21 @@ def test_the_facts_ask_every_path_and_unit_in_one_command() -> None:
     command = PathsState().command(["/etc/a b", "/etc/c"])
     assert command.count("for p in") == 1 and "'/etc/a b'" in command
     assert ServicesState().command(["a.service", "b.timer"]).count("for u in") == 1
+
+
+def test_a_follow_up_that_failed_is_still_owed_when_the_files_are_in_place() -> None:
+    """A restart that failed left its marker: the next deploy restarts again, and says so."""
+    owed = {**FOUND, pending_marker("systemctl restart chrony"): {"type": "f", "mode": "600",
+            "user": "root", "group": "root", "sha256": "x"}}  # fmt: skip
+    found = differences(WANTED, owed, RUNNING, DIGESTS)
+    assert found and found.files == [] and found.follow_ups == ["systemctl restart chrony"]
+    assert pending_marker("systemctl restart chrony") in markers(WANTED)
+    assert differences(WANTED, FOUND, RUNNING, DIGESTS).follow_ups == []
+
+
+def test_what_changed_brings_its_follow_ups_before_those_still_owed() -> None:
+    owed = {**FOUND, CHRONY.path: {**FOUND[CHRONY.path], "sha256": "0" * 64},
+            pending_marker("systemctl daemon-reload"): {"type": "f", "mode": "600",
+            "user": "root", "group": "root", "sha256": "x"}}  # fmt: skip
+    found = differences(WANTED, owed, RUNNING, DIGESTS)
+    assert found.follow_ups == ["systemctl restart chrony", "systemctl daemon-reload"]
