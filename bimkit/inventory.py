@@ -107,6 +107,7 @@ def host_data(estate: Estate, host: PlacedHost) -> dict[str, Any]:
         data["join_dc"] = f"{estate.primary_dc.name}.{config.realm}"
         # Where the deploy readies the computer account with a one-time password (roles/join).
         data["join_dc_host"] = estate.primary_dc.name
+        data["join_dc_address"] = str(estate.primary_dc.address)
     if host.has(Role.primary_dc):
         # The primary applies these; the other DCs get them by replication.
         data["directory"] = directory_state(desired_directory(estate))

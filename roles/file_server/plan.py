@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from bimkit.directory import computer_name, computer_ou
+from bimkit.directory import computer_name
 from roles.domain_controller.plan import krb5_conf
 from roles.managed import ManagedDirectory, ManagedFile, Service, State
 from roles.templates import render
@@ -26,9 +27,11 @@ PACKAGES = (
     "smbclient",  # admins' checks, and `net ads testjoin`'s friends
     "acl",  # setfacl/getfacl: the folders' permissions
     "attr",  # getfattr: the NT ACLs (security.NTACL) the backup keeps
-    "adcli",  # the join with a one-time password (roles/join)
 )
 SMB_CONF = "/etc/samba/smb.conf"
+SAMBA_JOIN_HELPER = "/usr/local/sbin/bimkit-samba-join"
+"""Joins with a one-time password through Samba's offline join (files/bimkit_samba_join.py)."""
+FILES = Path(__file__).parent / "files"
 NSSWITCH = "/etc/nsswitch.conf"
 IDMAP_DOMAIN = (200000, 399999)
 """The realm's IDs, RID-based: as sssd's first slice with autorid compatibility."""
@@ -64,21 +67,15 @@ def before_join(hostname: str, data: Mapping[str, Any]) -> list[State]:
         ManagedFile("/etc/krb5.conf", krb5_conf(data)),
         ManagedFile(SMB_CONF, smb_conf, then=RESTART_SAMBA),
         ManagedFile(NSSWITCH, render("file_server/nsswitch.conf.j2")),
+        ManagedFile(SAMBA_JOIN_HELPER, (FILES / "bimkit_samba_join.py").read_text(), mode="755"),
     ]
 
 
 def join_argv(hostname: str, data: Mapping[str, Any]) -> list[str]:
-    """adcli's join as the computer account itself, its one-time password on stdin (roles/join
-    readies it on the primary DC); Samba gets the machine password and the domain SID from
-    adcli (`--add-samba-data`: `net changesecretpw`), so winbind and smbd use the account."""
-    realm = data["realm"]
-    return [
-        "adcli", "join", "--verbose", f"--domain={realm}", "--login-type=computer",
-        "--stdin-password", f"--domain-controller={data['join_dc']}",
-        f"--domain-ou={computer_ou(realm, data['site'])}",
-        f"--computer-name={computer_name(hostname)}", "--os-name=Debian GNU/Linux",
-        "--add-samba-data", "--samba-data-tool=/usr/bin/net",
-    ]  # fmt: skip
+    """The join as the computer account itself, its one-time password on stdin (roles/join
+    readies it on the primary DC): Samba's offline join (files/bimkit_samba_join.py)."""
+    return [SAMBA_JOIN_HELPER, data["join_dc"], data["join_dc_address"], data["realm"],
+            computer_name(hostname)]  # fmt: skip
 
 
 def serving(data: Mapping[str, Any]) -> list[State]:

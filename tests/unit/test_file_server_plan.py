@@ -8,7 +8,13 @@ from typing import Any
 
 from bimkit.file_shares import SHARES_ROOT, Access, access_table, desired_folders
 from bimkit.model.load import load_estate
-from roles.file_server.plan import SMB_CONF, before_join, folder_access, join_argv
+from roles.file_server.plan import (
+    SAMBA_JOIN_HELPER,
+    SMB_CONF,
+    before_join,
+    folder_access,
+    join_argv,
+)
 from roles.managed import ManagedFile
 from tests.conftest import REPO, example_host_data
 
@@ -83,10 +89,14 @@ def test_workstations_compute_the_same_ids_as_the_file_server() -> None:
 
 
 def test_the_file_server_joins_on_the_primary_dc_as_its_own_computer_account() -> None:
-    argv = join_argv("fs1", DATA)
-    assert "--domain-controller=dc1.ad.kayapinar.bel.tr" in argv
-    assert "--domain-ou=OU=merkez,OU=Bilgisayarlar,DC=ad,DC=kayapinar,DC=bel,DC=tr" in argv
-    assert "--add-samba-data" in argv  # Samba's secrets hold the machine password
+    """Samba's offline join with the one-time password (the helper reads it on stdin), the
+    helper installed before the join."""
+    assert join_argv("fs1", DATA) == [SAMBA_JOIN_HELPER, "dc1.ad.kayapinar.bel.tr",
+                                      "10.21.17.10", "ad.kayapinar.bel.tr", "FS1"]  # fmt: skip
+    helper = {state.path: state for state in before_join("fs1", DATA)}[SAMBA_JOIN_HELPER]
+    assert helper.mode == "755"  # type: ignore[union-attr]
+    script = helper.content  # type: ignore[union-attr]
+    assert "requestodj" in script and "PASSWD_FD" in script
 
 
 def test_no_unit_reads_another_and_the_table_says_who_may_do_what() -> None:

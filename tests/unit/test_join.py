@@ -46,11 +46,13 @@ def test_the_dc_readies_the_account_then_the_member_joins_with_only_that_passwor
 
 
 def test_members_join_as_their_computer_account_never_as_the_administrator() -> None:
-    for argv in (workstation_join("zabita-ws02", DATA["zabita-ws02"]),
-                 file_server_join("fs1", DATA["fs1"])):  # fmt: skip
-        assert "--login-type=computer" in argv and "--stdin-password" in argv
-        assert not any("Administrator" in part or "login-user" in part for part in argv)
-    assert "--add-samba-data" in file_server_join("fs1", DATA["fs1"])
+    argv = workstation_join("zabita-ws02", DATA["zabita-ws02"])
+    assert "--login-type=computer" in argv and "--stdin-password" in argv
+    assert not any("Administrator" in part or "login-user" in part for part in argv)
+    helper = (REPO / "roles/file_server/files/bimkit_samba_join.py").read_text()
+    assert '"-U", account' in helper and 'account = f"{computer}$"' in helper
+    assert "Administrator" not in helper
+    assert not any("Administrator" in part for part in file_server_join("fs1", DATA["fs1"]))
 
 
 def test_only_the_domain_controllers_role_reads_the_administrator_password() -> None:

@@ -45,11 +45,27 @@ def ready(samdb: Any, name: str, ou: str, hostname: str, password: str) -> str:
     if found and b"computer" not in [bytes(c) for c in found[0]["objectClass"]]:
         raise PermissionError(f"{account} is not a computer account: refused")
     outcome = "reset" if found else "created"
+    fqdn = f"{hostname}.{samdb.domain_dns_name()}"
     if not found:
-        samdb.newcomputer(name, computerou=ou, description=f"bimkit: {hostname}")
+        # The names a member's Kerberos services answer to, as adcli gives them (the
+        # file server's offline join sets none).
+        samdb.newcomputer(name, computerou=ou, description=f"bimkit: {hostname}",
+                          service_principal_name_list=[
+                              f"{service}/{host}" for service in ("HOST", "RestrictedKrbHost")
+                              for host in (name, fqdn)])  # fmt: skip
     samdb.setpassword(
         f"(sAMAccountName={ldb.binary_encode(account)})", password, force_change_at_next_login=False
     )
+    if not found:
+        dn = samdb.search(samdb.domain_dn(),
+                          expression=f"(sAMAccountName={ldb.binary_encode(account)})")[0].dn
+        message = ldb.Message(dn)
+        message["dNSHostName"] = ldb.MessageElement(fqdn, ldb.FLAG_MOD_REPLACE, "dNSHostName")
+        # newcomputer makes it disabled; enabled now, with only the one-time password.
+        message["userAccountControl"] = ldb.MessageElement(
+            str(WORKSTATION_TRUST_ACCOUNT), ldb.FLAG_MOD_REPLACE, "userAccountControl"
+        )
+        samdb.modify(message)
     return outcome
 
 
