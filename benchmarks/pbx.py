@@ -13,7 +13,8 @@ nothing. Prints the seconds, the endpoints Asterisk reports, and the median
 converged run against a bare pyinfra `true` on pbx1. Puts the estate's own
 configuration back at the end.
 
-Then the calls: a SIPp "phone" at merkez places `--calls` calls, all at once
+Then the calls (with the caller allowed `--calls` calls at once, `max_calls`; the
+estate's default is 2): a SIPp "phone" at merkez places `--calls` calls, all at once
 (20 new calls a second, all up together), to a SIPp phone at zabita
 registered as its extension, which answers every one and echoes its audio
 (RTP both ways through Asterisk, G.711, `--talk` seconds a call). Prints how
@@ -41,6 +42,12 @@ sys.path.insert(0, str(REPO))
 from bimkit.lab.state import LabPaths  # noqa: E402
 from bimkit.model.load import load_estate  # noqa: E402
 from bimkit.model.schema import Role  # noqa: E402
+from bimkit.model.telephony import (  # noqa: E402
+    EXTENSIONS_FILE,
+    extensions_text,
+    recording,
+    sip_devices,
+)
 from bimkit.sites import copy_estate_data  # noqa: E402
 from roles.pbx.plan import sip_password  # noqa: E402
 
@@ -82,6 +89,26 @@ def big_estate(folder: Path, people: int, queues: int) -> Path:
             "queues": [f"kuyruk-{n % queues:02d}"],
         })  # fmt: skip
     (folder / "directory/people.yaml").write_text(yaml.safe_dump(directory, allow_unicode=True))
+    record_extensions(folder)
+    return folder
+
+
+def record_extensions(folder: Path) -> None:
+    """As `bimkit pbx record` would: every extension recorded for its present holder."""
+    estate = load_estate(folder)
+    holders = recording(estate.extension_holders, sip_devices(estate))
+    (folder / EXTENSIONS_FILE).write_text(extensions_text(holders))
+
+
+def unlimited_caller(folder: Path, calls: int) -> Path:
+    """The estate's data, with CALLER allowed `calls` calls at once (2 by default)."""
+    folder.mkdir(parents=True)
+    copy_estate_data(REPO, folder)
+    directory = yaml.safe_load((folder / "directory/people.yaml").read_text())
+    for person in directory["people"]:
+        if person.get("extension") == CALLER:
+            person["max_calls"] = calls
+    (folder / "directory/people.yaml").write_text(yaml.safe_dump(directory, allow_unicode=True))
     return folder
 
 
@@ -98,7 +125,10 @@ def percentile(values: list[float], share: float) -> float:
 
 def concurrent_calls(calls: int, talk_seconds: int) -> None:
     secret = (LabPaths.from_env().secrets / "pbx_secret").read_text().strip()
-    pbx = load_estate(REPO).hosts_with(Role.pbx)[0].address
+    estate = load_estate(REPO)
+    pbx = estate.hosts_with(Role.pbx)[0].address
+    phone = {device.extension: sip_password(secret, device.credential or "")
+             for device in sip_devices(estate)}  # fmt: skip
     for host in (CALLER_HOST, CALLEE_HOST):
         on(host, "command -v sipp >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install "
                  "-y -qq --no-install-recommends sip-tester >/dev/null")  # fmt: skip
@@ -109,7 +139,7 @@ def concurrent_calls(calls: int, talk_seconds: int) -> None:
     lasting = f"-nostdin -timeout {talk_seconds + 120}s"
     common = f"{pbx} {lasting}"
     on(CALLEE_HOST, f"cd /root/bench && sipp -sf register.xml {common} -s {CALLEE} -au {CALLEE} "
-                    f"-ap {sip_password(secret, CALLEE)} -p 5070 -m 1 >/dev/null")  # fmt: skip
+                    f"-ap {phone[CALLEE]} -p 5070 -m 1 >/dev/null")  # fmt: skip
     # -aa answers the PBX's voicemail notifications (NOTIFY), which SIPp counts among
     # its -m calls: room for them, and the phone is stopped at the end anyway.
     on(CALLEE_HOST, f"cd /root/bench && sipp -sn uas -aa -rtp_echo -p 5070 -m {calls * 2} "
@@ -117,7 +147,7 @@ def concurrent_calls(calls: int, talk_seconds: int) -> None:
     started = time.monotonic()
     # call.xml talks for two turns of -d: the whole call is `talk_seconds`.
     on(CALLER_HOST, f"cd /root/bench && sipp -sf call.xml {common} -s {CALLEE} -au {CALLER} "
-                    f"-ap {sip_password(secret, CALLER)} -p 5080 -key caller {CALLER} "
+                    f"-ap {phone[CALLER]} -p 5080 -key caller {CALLER} "
                     f"-m {calls} -l {calls} -r 20 -d {talk_seconds * 500} -trace_rtt "
                     f"-rtt_freq 1 -trace_stat -fd 1 -stf stats.csv -trace_err >/dev/null 2>&1",
        check=False)  # fmt: skip
@@ -168,9 +198,10 @@ def main() -> int:
                 capture_output=True, text=True, check=True,
             ).stdout.strip()  # fmt: skip
             print(f"Asterisk: {endpoints}")
+            pyinfra("deploys/pbx.py", unlimited_caller(Path(scratch) / "calls", arguments.calls))
+            concurrent_calls(arguments.calls, arguments.talk)
         finally:
             pyinfra("deploys/pbx.py", REPO)
-    concurrent_calls(arguments.calls, arguments.talk)
     return 0
 
 

@@ -18,6 +18,7 @@ from bimkit.model.estate import Estate
 from bimkit.model.load import load_estate
 from bimkit.model.rules import PEOPLE_FILE, USERNAMES_FILE
 from bimkit.model.schema import Role
+from bimkit.model.telephony import EXTENSIONS_FILE, sip_devices
 from bimkit.model.usernames import Registry
 from bimkit.sites import copy_estate_data
 
@@ -63,6 +64,14 @@ def validate(data: DataOption = None) -> None:
         stderr.print(
             f"[yellow]note:[/] {len(estate.new_usernames)} username(s) not yet recorded in "
             f"{USERNAMES_FILE}; run `bimkit usernames --record` before creating accounts"
+        )
+    unrecorded = [device for device in sip_devices(estate) if device.credential is None]
+    if unrecorded:
+        stderr.print(
+            f"[yellow]note:[/] {len(unrecorded)} extension(s) not recorded for their holder in "
+            f"{EXTENSIONS_FILE} ({', '.join(str(d.extension) for d in unrecorded[:5])}"
+            f"{', ...' if len(unrecorded) > 5 else ''}); run `bimkit pbx record` before "
+            "deploying the PBX"
         )
 
 

@@ -9,10 +9,12 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from bimkit.cli.output import DataOption, console, load
+from bimkit.cli.output import DataOption, console, data_root, load
 from bimkit.errors import BimkitError
+from bimkit.files import write_atomically
 from bimkit.inventory import estate_inventory
 from bimkit.model.schema import Role
+from bimkit.model.telephony import EXTENSIONS_FILE, extensions_text, recording, sip_devices
 from bimkit.pbx_status import (
     STATUS_COMMAND,
     VOICEMAIL_LIMIT,
@@ -106,3 +108,45 @@ def status(
     console.print(Text(f"{registered} of {expected} phones registered (pass at {threshold})",
                        style="green" if code == 0 else "red"))  # fmt: skip
     raise typer.Exit(code)
+
+
+@app.command()
+def record(
+    reissue: Annotated[
+        list[int] | None,
+        typer.Option(help="An extension whose phone was lost or stolen: its holder's phone "
+                     "gets new credentials, the old one is refused (repeat for more)."),
+    ] = None,
+    data: DataOption = None,
+) -> None:
+    """Record each extension's present holder in directory/extensions.yaml.
+
+    A new holder's phone gets new credentials at the next deploy, derived from the
+    assignment, and the phone before is refused; so is a reissued one's.
+    """
+    root = data_root(data)
+    estate = load(data)
+    devices = sip_devices(estate)
+    extensions = {device.extension for device in devices}
+    unknown = sorted(set(reissue or ()) - extensions)
+    if unknown:
+        raise BimkitError(f"pbx record: no phone has extension(s) "
+                          f"{', '.join(map(str, unknown))} in the data")  # fmt: skip
+    before = estate.extension_holders
+    after = recording(before, devices, reissue or ())
+    table = Table(title=f"Extensions ({EXTENSIONS_FILE})", title_justify="left")
+    for column in ("extension", "holder", "assignment", ""):
+        table.add_column(column)
+    for device in devices:
+        history = after[device.extension]
+        change = ("reissued" if device.extension in (reissue or ()) else "new holder"
+                  ) if history != before.get(device.extension) else ""  # fmt: skip
+        table.add_row(str(device.extension), device.owner, f"#{len(history)}", change)
+    console.print(table)
+    changed = sum(1 for number, history in after.items() if before.get(number) != history)
+    if not changed:
+        console.print(f"every assignment is recorded already; {EXTENSIONS_FILE} unchanged")
+        return
+    write_atomically(root / EXTENSIONS_FILE, extensions_text(after))
+    console.print(f"recorded {changed} assignment(s) in {EXTENSIONS_FILE}; commit it, then "
+                  "deploy the PBX (`pyinfra inventory.py deploys/pbx.py`)")  # fmt: skip

@@ -123,6 +123,8 @@ class Estate:
     """The folder the data was read from (beside it: the pinned SSH host keys)."""
     site_phones: dict[str, tuple[Phone, ...]] = field(default_factory=dict)
     """Each site's IP phones (`sites/<name>.yaml` `phones`)."""
+    extension_holders: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    """`directory/extensions.yaml`: extension -> who has held it, oldest first."""
 
     def hosts_with(self, role: Role) -> list[PlacedHost]:
         return [host for host in self.hosts.values() if host.has(role)]

@@ -41,13 +41,14 @@ from bimkit.model.rules import (
 from bimkit.model.schema import (
     DepartmentsFile,
     EstateConfig,
+    ExtensionsFile,
     GroupsFile,
     PeopleFile,
     SiteFile,
     UsernamesFile,
 )
 from bimkit.model.switching import switch_problems
-from bimkit.model.telephony import telephony_problems
+from bimkit.model.telephony import EXTENSIONS_FILE, telephony_problems
 from bimkit.model.usernames import UsernameAssignment, assign_usernames
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -110,6 +111,10 @@ def parse(model: type[Model], document: Any, name: str, problems: list[Problem])
 
 
 RETIRED_FIELDS = {
+    "people[].outside_line": "replaced by `calls:`, the outside calls they may make, e.g. "
+    "[local, national, mobile] (the default), or [] for the estate's extensions only",
+    "phones[].outside_line": "replaced by `calls:`, the outside calls it may make, e.g. "
+    "[local] (default: none)",
     "logs.retention_days": "replaced by `retention_years` (calendar years, two at least)",
     "logs.tsa.header": "replaced by `identity: true` (Kamu SM's header, made for each request "
     "from the secrets `tsa_customer_id` and `tsa_password`)",
@@ -121,8 +126,9 @@ def _problems_from(error: ValidationError, name: str) -> list[Problem]:
     problems = []
     for item in error.errors(include_url=False):
         path = _format_location(item["loc"])
-        if item["type"] == "extra_forbidden" and path in RETIRED_FIELDS:
-            problems.append(Problem(name, path, RETIRED_FIELDS[path]))
+        retired = RETIRED_FIELDS.get(re.sub(r"\[\d+\]", "[]", path))
+        if item["type"] == "extra_forbidden" and retired:
+            problems.append(Problem(name, path, retired))
         elif item["type"] == "extra_forbidden":
             problems.append(Problem(name, path, "unknown field (misspelt, or not a bimkit field)"))
         elif item["type"] == "missing":
@@ -213,6 +219,7 @@ def load_estate(root: Path) -> Estate:
     groups = read(GroupsFile, GROUPS_FILE, optional=True)
     people = read(PeopleFile, PEOPLE_FILE, optional=True)
     recorded = read(UsernamesFile, USERNAMES_FILE, optional=True)
+    holders = read(ExtensionsFile, EXTENSIONS_FILE, optional=True)
     problems += secrets_in_group_data(root)
 
     directory = _check_directory(departments, groups, people, recorded, problems)
@@ -260,6 +267,10 @@ def load_estate(root: Path) -> Estate:
         new_usernames=directory.assignment.new,
         data_root=root,
         site_phones={site_file.name: tuple(site_file.phones) for _, site_file in site_files},
+        extension_holders={
+            extension: tuple(history)
+            for extension, history in (holders.holders if holders else {}).items()
+        },
     )
     problems = fixed_addresses_in_pools(estate) + telephony_problems(estate)
     problems += switch_problems(estate) + sign_in_problems(estate)

@@ -369,6 +369,13 @@ class CallQueue(Strict):
     max_wait: int = Field(300, ge=30, le=3600, description="seconds a caller waits at most")
 
 
+CallKind = Literal["internal", "local", "national", "mobile", "international", "premium"]
+"""What a phone may dial beyond the estate's extensions and the emergency numbers, which every
+phone reaches (roles/pbx). `internal` adds nothing: a class of only `internal` dials no outside
+number. `premium` is the 0900 range, closed unless named."""
+DEFAULT_CALLS: tuple[CallKind, ...] = ("local", "national", "mobile")
+
+
 class SipTrunk(Strict):
     """The operator's SIP trunk: outside calls, and calls to the municipality's numbers."""
 
@@ -383,6 +390,10 @@ class SipTrunk(Strict):
     )
     registration: bool = Field(
         True, description="register with the operator (false: the operator knows our address)"
+    )
+    max_calls: int = Field(
+        30, ge=1, le=1000, description="outside calls at once through the trunk (emergency "
+        "calls go out beyond it)"
     )
 
 
@@ -496,6 +507,10 @@ class Telephony(Strict):
     )
     ring_seconds: int = Field(20, ge=5, le=120, description="before an unanswered call goes "
                               "to voicemail")  # fmt: skip
+    calls_per_phone: int = Field(
+        2, ge=1, le=20, description="calls one phone may have at once (emergency calls always "
+        "go through); `max_calls` of a person or phone overrides it"
+    )
 
 
 class LogArchive(Strict):
@@ -679,8 +694,14 @@ class Phone(Strict):
     extension: int = Field(ge=100, le=99999, description="its extension, in the site's range")
     mac: MacAddress | None = Field(None, description="hardware address, for provisioning")
     model: PhoneModel = Field("yealink-t31p", description="phone model (picks its template)")
-    outside_line: bool = Field(
-        False, description="may call outside numbers (emergency numbers always go out)"
+    calls: list[CallKind] = Field(
+        default_factory=list,
+        description="outside calls it may make (default none: the estate's extensions and the "
+        "emergency numbers, which every phone reaches)",
+    )
+    max_calls: int | None = Field(
+        None, ge=1, le=500, description="calls at once (default: telephony.calls_per_phone; "
+        "more for a gateway or a DECT base)"
     )
     description: Text = Field("", description="where it stands, who uses it")
 
@@ -793,8 +814,14 @@ class Person(Strict):
     extension: int | None = Field(None, ge=100, le=99999, description="phone extension")
     phone_mac: MacAddress | None = Field(None, description="MAC of their IP phone")
     phone_model: PhoneModel = Field("yealink-t46u", description="model of their IP phone")
-    outside_line: bool = Field(
-        True, description="may call outside numbers (emergency numbers always go out)"
+    calls: list[CallKind] = Field(
+        default_factory=lambda: list(DEFAULT_CALLS),
+        description="their class of service: the outside calls they may make (internal, local, "
+        "national, mobile, international, premium); emergency numbers always go out",
+    )
+    max_calls: int | None = Field(
+        None, ge=1, le=500, description="calls at once (default: telephony.calls_per_phone; "
+        "more for a gateway or a DECT base)"
     )
     mailbox: bool = Field(True, description="voicemail box on their extension")
     queues: list[Name] = Field(default_factory=list, description="call-centre queues they answer")
@@ -809,6 +836,32 @@ class Person(Strict):
 
 class PeopleFile(Strict):
     people: list[Person] = Field(default_factory=list, description="staff, leavers removed")
+
+
+HOLDER_PATTERN = re.compile(r"person [A-Za-z0-9][A-Za-z0-9-]{0,31}|phone [a-z0-9][a-z0-9-]{0,62}")
+
+
+def _holder(value: str) -> str:
+    if not HOLDER_PATTERN.fullmatch(value):
+        raise ValueError(f"{value!r} is not `person <id>` or `phone <site phone's name>`")
+    return value
+
+
+Holder = Annotated[str, AfterValidator(_holder)]
+"""Who holds an extension: `person <id>` or `phone <name>` (a site phone)."""
+
+
+class ExtensionsFile(Strict):
+    """`directory/extensions.yaml`: who has held each extension, in order.
+
+    Written by `bimkit pbx record`. A device's SIP password and initial voicemail PIN come
+    from its holder, the extension and the number of the assignment: a new holder, the same
+    one again, or a phone reissued gets new ones, and the phone before is refused.
+    """
+
+    holders: dict[int, list[Holder]] = Field(
+        default_factory=dict, description="extension -> its holders, oldest first"
+    )
 
 
 class UsernamesFile(Strict):

@@ -1,16 +1,19 @@
 """What `roles/pbx` wants on the PBX: Asterisk (PJSIP) from the estate (pure).
 
 One SIP account (endpoint, AOR, auth) per device: every active person with an
-extension and every site phone. Passwords and voicemail PINs are derived from
-the secret `pbx_secret` (HKDF, one per device), so every deploy renders the
-same files and nothing generated has to be stored. A file that changes reloads
-only its own Asterisk module.
+extension and every site phone. SIP passwords and initial voicemail PINs are
+derived from the secret `pbx_secret` and the device's recorded assignment (its
+holder, the extension and the assignment's number: `directory/extensions.yaml`),
+so every deploy renders the same files, nothing generated has to be stored, and
+a new holder gets new ones. A file that changes reloads only its own Asterisk
+module.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import posixpath
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,6 +45,15 @@ VOICEMAIL_SPOOL = "/var/spool/asterisk/voicemail"
 VOICEMAIL_BOXES = f"{VOICEMAIL_SPOOL}/default"
 VOICEMAIL_ARCHIVE = f"{VOICEMAIL_SPOOL}/archive"
 """Boxes of people who left: kept (and backed up), out of Asterisk's reach."""
+BOX_HOLDER = "bimkit-holder"
+"""In each box folder: the assignment it belongs to. A box of another assignment is archived
+before the new holder's first call, with its messages and the PIN its holder chose."""
+INITIAL_PINS = f"{CONFIG_DIR}/bimkit-pins"
+"""One file per box with its initial PIN, which Authenticate() reads until the holder has
+chosen their own (roles/pbx/templates/extensions.conf.j2)."""
+HOLDERS = f"{CONFIG_DIR}/bimkit-holders"
+"""Each extension and the assignment its credentials came from, as last deployed: an
+extension whose assignment changed loses the registrations made before (stale_registrations)."""
 CUSTOM_SOUNDS = "/var/lib/asterisk/sounds/custom"
 ASTDB = "/var/lib/asterisk/astdb.sqlite3"
 ASTERISK_GROUP = "asterisk"
@@ -51,6 +63,7 @@ RELOADS = {
     "extensions.conf": "dialplan reload",
     "voicemail.conf": "module reload app_voicemail.so",
     "queues.conf": "module reload app_queue.so",
+    "logger.conf": "logger reload",
 }
 """Each file Asterisk reads -> the CLI command that takes it in without a restart."""
 
@@ -60,16 +73,42 @@ def _derive(secret: str, purpose: str, length: int) -> bytes:
                 info=purpose.encode()).derive(secret.encode())  # fmt: skip
 
 
-def sip_password(secret: str, extension: int) -> str:
-    """24 characters of base32: typed on a phone's keypad if need be, 120 bits."""
-    return base64.b32encode(_derive(secret, f"sip {extension}", 15)).decode().lower()
+def sip_password(secret: str, credential: str) -> str:
+    """24 characters of base32: typed on a phone's keypad if need be, 120 bits.
+
+    + credential: the device's recorded assignment (`SipDevice.credential`)
+    """
+    return base64.b32encode(_derive(secret, f"sip {credential}", 15)).decode().lower()
 
 
-def voicemail_pin(secret: str, extension: int) -> str:
-    """Six digits, the person's initial PIN (they change it at the first call)."""
-    number = int.from_bytes(_derive(secret, f"voicemail {extension}", 8), "big")
+def voicemail_pin(secret: str, credential: str) -> str:
+    """Six digits, the holder's initial PIN: they must choose their own at the first call."""
+    number = int.from_bytes(_derive(secret, f"voicemail {credential}", 8), "big")
     return f"{number % 1_000_000:06d}"
 
+
+OUTSIDE_NUMBERS: tuple[tuple[str, str], ...] = (
+    ("local", "_0NXXXXXX"),  # a local number, and 444 numbers
+    ("local", "_00800XXXXXXX"),  # free phone
+    ("national", "_00[2-4]XXXXXXXXX"),  # another province's landline
+    ("national", "_008[1-9]XXXXXXXX"),  # 0850 and other nationwide numbers
+    ("mobile", "_005XXXXXXXXX"),
+    ("premium", "_009XXXXXXXXX"),  # 0900: premium rate
+    ("international", "_000X."),  # 00, a country code and the number
+)
+"""(kind, Asterisk pattern) of every outside number a phone may dial: `0` takes the line,
+then the number as on a public line, which is what the operator receives. Every pattern
+but the international one is digits of a fixed length; the international one is checked
+to be digits (at most 15 after `00`) before it reaches Dial()."""
+OUTSIDE_KINDS = ("local", "national", "mobile", "international", "premium")
+"""The kinds in the order a context names them (schema.CallKind, less `internal`)."""
+
+
+def call_context(calls: Any) -> str:
+    """The dialplan context of a class of service: `calls-internal` or e.g.
+    `calls-local-national-mobile`."""
+    kinds = [kind for kind in OUTSIDE_KINDS if kind in calls]
+    return "calls-" + "-".join(kinds or ["internal"])
 
 @dataclass(frozen=True)
 class PbxPlan:
@@ -85,15 +124,10 @@ def display(name: str) -> str:
     return " ".join(name.translate(UNSAFE_IN_CONFIG).split())
 
 
-def contexts(device: Mapping[str, Any]) -> str:
-    """Emergency numbers first for everyone; outside calls only with an outside line."""
-    return "outside" if device["outside_line"] else "internal"
-
-
 def pjsip_conf(pbx: Mapping[str, Any], secret: str, trunk_password: str | None) -> str:
     devices = [
-        {**device, "password": sip_password(secret, device["extension"]),
-         "context": contexts(device), "display": display(device["caller_name"])}
+        {**device, "password": sip_password(secret, device["credential"]),
+         "context": call_context(device["calls"]), "display": display(device["caller_name"])}
         for device in pbx["devices"]
     ]  # fmt: skip
     return render("pbx/pjsip.conf.j2", devices=devices, trunk=pbx["trunk"],
@@ -101,21 +135,39 @@ def pjsip_conf(pbx: Mapping[str, Any], secret: str, trunk_password: str | None) 
 
 
 def extensions_conf(pbx: Mapping[str, Any]) -> str:
-    return render("pbx/extensions.conf.j2", pbx=pbx)
+    classes = sorted({call_context(device["calls"]) for device in pbx["devices"]})
+    kinds = {context: context.removeprefix("calls-").split("-") for context in classes}
+    return render("pbx/extensions.conf.j2", pbx=pbx, classes=kinds, numbers=OUTSIDE_NUMBERS,
+                  outside_kinds=OUTSIDE_KINDS, boxes=VOICEMAIL_BOXES,
+                  initial_pins=INITIAL_PINS)  # fmt: skip
 
 
-def voicemail_conf(pbx: Mapping[str, Any], secret: str) -> str:
+def voicemail_conf(pbx: Mapping[str, Any]) -> str:
+    """No PIN in it: each box's password is its own number, which Asterisk takes for a new
+    box whose holder must choose a PIN (after the initial one, checked by the dialplan);
+    the PIN they choose lives in the box folder (`passwordlocation=spooldir`)."""
     boxes = [
-        {
-            **device,
-            "pin": voicemail_pin(secret, device["extension"]),
-            "display": display(device["caller_name"]),
-        }
+        {**device, "display": display(device["caller_name"])}
         for device in pbx["devices"]
         if device["mailbox"]
     ]
     return render("pbx/voicemail.conf.j2", boxes=boxes, pbx=pbx)
 
+
+def initial_pins(pbx: Mapping[str, Any], secret: str, present: list[str]) -> list[State]:
+    """Each box's initial PIN in its own file (root:asterisk 0640); the files of boxes no
+    longer in the data go.
+
+    + present: the files in INITIAL_PINS now
+    """
+    boxes = {str(d["extension"]): d for d in pbx["devices"] if d["mailbox"]}
+    wanted: list[State] = [ManagedDirectory(INITIAL_PINS, mode="750", group=ASTERISK_GROUP)]
+    wanted += [
+        ManagedFile(f"{INITIAL_PINS}/{box}", voicemail_pin(secret, device["credential"]) + "\n",
+                    mode="640", group=ASTERISK_GROUP, private=True)
+        for box, device in boxes.items()
+    ]  # fmt: skip
+    return wanted + [Absent(p) for p in present if p.rsplit("/", 1)[1] not in boxes]
 
 def queues_conf(pbx: Mapping[str, Any]) -> str:
     members = {
@@ -149,7 +201,7 @@ def provisioned_phones(pbx: Mapping[str, Any], secret: str) -> list[dict[str, An
             **device,
             "mac_plain": plain_mac(device["mac"]),
             "file": PROVISIONING_FILES[device["family"]].format(mac=plain_mac(device["mac"])),
-            "password": sip_password(secret, device["extension"]),
+            "password": sip_password(secret, device["credential"]),
             "display": display(device["caller_name"]),
         }
         for device in pbx["devices"]
@@ -194,20 +246,68 @@ def provisioning(pbx: Mapping[str, Any], secret: str, present: list[str]) -> lis
     return wanted
 
 
-def retired_boxes(pbx: Mapping[str, Any], present: list[str]) -> list[str]:
-    """Box folders on the host whose extension no longer has a mailbox in the data."""
-    wanted = {str(d["extension"]) for d in pbx["devices"] if d["mailbox"]}
-    return sorted(box for box in present if box.rsplit("/", 1)[1] not in wanted)
+@dataclass(frozen=True)
+class BoxChanges:
+    """What the voicemail boxes on the host need (pure: from the data and BoxHolders)."""
+
+    archived: list[str]
+    """Box folders of people who left or of an earlier assignment: moved into the archive,
+    with their messages and the PIN their holder chose."""
+    marked: dict[str, str]
+    """Box folder -> the assignment it now belongs to (written into BOX_HOLDER)."""
+
+    def commands(self) -> list[str]:
+        archive = shlex.quote(VOICEMAIL_ARCHIVE)
+        owner = f"-o {ASTERISK_GROUP} -g {ASTERISK_GROUP}"
+        moves = [f"mv {shlex.quote(box)} {archive}/{posixpath.basename(box)}"
+                 "-$(date +%Y%m%dT%H%M%S)" for box in self.archived]  # fmt: skip
+        marks = [
+            f"install -d -m 750 {owner} {shlex.quote(box)} && printf '%s\\n' "
+            f"{shlex.quote(holder)} > {shlex.quote(box)}/{BOX_HOLDER} && "
+            f"chown {ASTERISK_GROUP}:{ASTERISK_GROUP} {shlex.quote(box)}/{BOX_HOLDER}"
+            for box, holder in sorted(self.marked.items())
+        ]
+        # Asterisk keeps a chosen PIN in memory: a reload forgets the archived boxes' ones.
+        reload = ["asterisk -rx 'module reload app_voicemail.so'"] if self.archived else []
+        if not (moves or marks):
+            return []
+        return [f"install -d -m 750 {owner} {archive}", *moves, *marks, *reload]
 
 
-def archive_commands(boxes: list[str]) -> list[str]:
-    """Move each box into the archive under its extension and the time it left."""
-    archive = shlex.quote(VOICEMAIL_ARCHIVE)
-    moves = [
-        f"mv {shlex.quote(box)} {archive}/{shlex.quote(box.rsplit('/', 1)[1])}-$(date +%Y%m%d)"
-        for box in boxes
-    ]
-    return [f"install -d -m 750 -o {ASTERISK_GROUP} -g {ASTERISK_GROUP} {archive}", *moves]
+def box_changes(pbx: Mapping[str, Any], found: dict[str, str]) -> BoxChanges:
+    """+ found: box folder -> its BOX_HOLDER line on the host ("" for a box without one,
+    which is taken to be its present holder's)"""
+    wanted = {f"{VOICEMAIL_BOXES}/{d['extension']}": d["credential"]
+              for d in pbx["devices"] if d["mailbox"]}  # fmt: skip
+    archived = sorted(box for box, holder in found.items()
+                      if box not in wanted or holder not in ("", wanted[box]))  # fmt: skip
+    marked = {box: holder for box, holder in wanted.items()
+              if found.get(box) != holder or box in archived}  # fmt: skip
+    return BoxChanges(archived, marked)
+
+
+def holders_text(pbx: Mapping[str, Any]) -> str:
+    return "".join(f"{d['extension']}\t{d['credential']}\n" for d in pbx["devices"])
+
+
+def stale_registrations(pbx: Mapping[str, Any], deployed: Mapping[int, str]) -> list[int]:
+    """Extensions whose assignment changed (a new holder, a reissued phone) or that are gone
+    since the last deploy (`deployed`: HOLDERS on the host). The phone registered there
+    would otherwise keep ringing for the extension's calls until its registration expires,
+    though it can no longer register again."""
+    wanted = {d["extension"]: d["credential"] for d in pbx["devices"]}
+    return sorted(ext for ext, credential in deployed.items() if wanted.get(ext) != credential)
+
+
+def drop_registrations(extensions: list[int]) -> list[str]:
+    """Asterisk's commands removing the extensions' contacts (kept in its astdb)."""
+    return [
+        "asterisk -rx " + shlex.quote(
+            f"database query \"DELETE FROM astdb WHERE key LIKE "
+            f"'/registrar/contact/{int(extension)};@%'\""
+        )
+        for extension in extensions
+    ]  # fmt: skip
 
 
 def packages(pbx: Mapping[str, Any]) -> list[str]:
@@ -224,9 +324,10 @@ def mail(pbx: Mapping[str, Any]) -> list[State]:
 
 def handover(pbx: Mapping[str, Any], secret: str) -> str:
     """Extension, owner and initial voicemail PIN, for the admins to hand over (0600)."""
-    lines = ["# extension\towner\tinitial voicemail PIN\n"]
+    lines = ["# extension\towner\tinitial voicemail PIN (the owner chooses theirs at the "
+             "first call to 8)\n"]  # fmt: skip
     lines += [
-        f"{d['extension']}\t{d['owner']}\t{voicemail_pin(secret, d['extension'])}\n"
+        f"{d['extension']}\t{d['owner']}\t{voicemail_pin(secret, d['credential'])}\n"
         for d in pbx["devices"]
         if d["mailbox"]
     ]
@@ -239,7 +340,8 @@ def plan_pbx(
     trunk_password: str | None,
     present: tuple[str, ...] = (),
 ) -> PbxPlan:
-    """+ present: the provisioning files and credentials on the host now (for withdrawal)"""
+    """+ present: the provisioning files and credentials, and the initial PINs' files, on
+    the host now (for withdrawal)"""
 
     def config(name: str, content: str, private: bool = False) -> ManagedFile:
         return ManagedFile(f"{CONFIG_DIR}/{name}", content, mode="640", group=ASTERISK_GROUP,
@@ -261,8 +363,10 @@ def plan_pbx(
         ),
         config("pjsip.conf", pjsip_conf(pbx, secret, trunk_password), private=True),
         config("extensions.conf", extensions_conf(pbx)),
-        config("voicemail.conf", voicemail_conf(pbx, secret), private=True),
+        *initial_pins(pbx, secret, [p for p in present if p.startswith(INITIAL_PINS + "/")]),
+        config("voicemail.conf", voicemail_conf(pbx)),
         config("queues.conf", queues_conf(pbx)),
+        config("logger.conf", render("pbx/logger.conf.j2")),
         *mail(pbx),
         ManagedFile(
             QUEUE_LOG_FORWARD,
@@ -270,12 +374,13 @@ def plan_pbx(
             then=("systemctl restart rsyslog",),
         ),
         ManagedFile(HANDOVER_FILE, handover(pbx, secret), mode="600", private=True),
+        ManagedFile(HOLDERS, holders_text(pbx), mode="644"),
         # What the `pbx` backup policy protects exists from the start.
         *(
             ManagedDirectory(folder, mode="750", user=ASTERISK_GROUP, group=ASTERISK_GROUP)
             for folder in (VOICEMAIL_SPOOL, CUSTOM_SOUNDS)
         ),
         Service("asterisk.service"),
-        *provisioning(pbx, secret, list(present)),
+        *provisioning(pbx, secret, [p for p in present if not p.startswith(INITIAL_PINS)]),
     ]
     return PbxPlan(wanted)

@@ -59,5 +59,5 @@ def test_the_drill_finds_a_box_to_call_and_an_account_to_call_from() -> None:
     assert mailboxes(ANSWERS["voicemail show users"]) == [1530]
     conf = pjsip_conf(example_host_data()["pbx1"]["pbx"], "a secret", None)
     accounts = sip_accounts(conf)
-    assert accounts[2100] == sip_password("a secret", 2100)
+    assert accounts[2100] == sip_password("a secret", "person 1001 2100 #1")
     assert len(accounts) == len(example_host_data()["pbx1"]["pbx"]["devices"])
