@@ -68,6 +68,21 @@ PRIVATE_STAGING = "/etc/bimkit/.staging"
 
 
 @operation()
+def script(name_on_host: str, text: str) -> Generator[Any, None, None]:
+    """Run the shell script `text` on the host, uploaded first: a script of thousands of
+    lines is too long for one command line (Linux takes 128 KiB in one argument).
+
+    + name_on_host: its file name in the root-only staging folder, removed afterwards
+    + text: the script; it stops at its first failure (`set -e` is added)
+    """
+    staged = posixpath.join(PRIVATE_STAGING, name_on_host)
+    yield StringCommand("install", "-d", "-m", "700", "-o", "root", "-g", "root", PRIVATE_STAGING)
+    yield FileUploadCommand(StringIO("set -e\n" + text + "\n"), staged)
+    quoted = shlex.quote(staged)
+    yield StringCommand(f"sh {quoted}; status=$?; rm -f {quoted}; exit $status")
+
+
+@operation()
 def converge(wanted: list[State]) -> Generator[Any, None, None]:
     """Make the host hold `wanted`: files, folders, absent files and running services.
 

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from roles.managed import Absent, ManagedDirectory, ManagedFile, Service, State
-from roles.templates import render
+from roles.templates import HEADER, render
 
 PACKAGES = ("asterisk", "asterisk-modules", "asterisk-config", "nginx")
 MAIL_PACKAGES = ("msmtp-mta",)
@@ -48,9 +48,10 @@ VOICEMAIL_ARCHIVE = f"{VOICEMAIL_SPOOL}/archive"
 BOX_HOLDER = "bimkit-holder"
 """In each box folder: the assignment it belongs to. A box of another assignment is archived
 before the new holder's first call, with its messages and the PIN its holder chose."""
-INITIAL_PINS = f"{CONFIG_DIR}/bimkit-pins"
-"""One file per box with its initial PIN, which Authenticate() reads until the holder has
-chosen their own (roles/pbx/templates/extensions.conf.j2)."""
+INITIAL_PINS = "bimkit-pins.conf"
+"""In CONFIG_DIR: each box's initial PIN (`[pins]`, box = PIN), which the dialplan reads with
+AST_CONFIG() until the holder has chosen their own (templates/extensions.conf.j2). One file:
+2,000 boxes are one upload, not 2,000."""
 HOLDERS = f"{CONFIG_DIR}/bimkit-holders"
 """Each extension and the assignment its credentials came from, as last deployed: an
 extension whose assignment changed loses the registrations made before (stale_registrations)."""
@@ -154,20 +155,13 @@ def voicemail_conf(pbx: Mapping[str, Any]) -> str:
     return render("pbx/voicemail.conf.j2", boxes=boxes, pbx=pbx)
 
 
-def initial_pins(pbx: Mapping[str, Any], secret: str, present: list[str]) -> list[State]:
-    """Each box's initial PIN in its own file (root:asterisk 0640); the files of boxes no
-    longer in the data go.
+def initial_pins_conf(pbx: Mapping[str, Any], secret: str) -> str:
+    lines = [f"; {HEADER}\n; Each box's initial PIN, until its holder chooses "
+             "their own at the first call to 8.\n[pins]\n"]  # fmt: skip
+    lines += [f"{d['extension']} = {voicemail_pin(secret, d['credential'])}\n"
+              for d in pbx["devices"] if d["mailbox"]]  # fmt: skip
+    return "".join(lines)
 
-    + present: the files in INITIAL_PINS now
-    """
-    boxes = {str(d["extension"]): d for d in pbx["devices"] if d["mailbox"]}
-    wanted: list[State] = [ManagedDirectory(INITIAL_PINS, mode="750", group=ASTERISK_GROUP)]
-    wanted += [
-        ManagedFile(f"{INITIAL_PINS}/{box}", voicemail_pin(secret, device["credential"]) + "\n",
-                    mode="640", group=ASTERISK_GROUP, private=True)
-        for box, device in boxes.items()
-    ]  # fmt: skip
-    return wanted + [Absent(p) for p in present if p.rsplit("/", 1)[1] not in boxes]
 
 def queues_conf(pbx: Mapping[str, Any]) -> str:
     members = {
@@ -274,6 +268,7 @@ class BoxChanges:
         return [f"install -d -m 750 {owner} {archive}", *moves, *marks, *reload]
 
 
+
 def box_changes(pbx: Mapping[str, Any], found: dict[str, str]) -> BoxChanges:
     """+ found: box folder -> its BOX_HOLDER line on the host ("" for a box without one,
     which is taken to be its present holder's)"""
@@ -340,8 +335,7 @@ def plan_pbx(
     trunk_password: str | None,
     present: tuple[str, ...] = (),
 ) -> PbxPlan:
-    """+ present: the provisioning files and credentials, and the initial PINs' files, on
-    the host now (for withdrawal)"""
+    """+ present: the provisioning files and credentials on the host now (for withdrawal)"""
 
     def config(name: str, content: str, private: bool = False) -> ManagedFile:
         return ManagedFile(f"{CONFIG_DIR}/{name}", content, mode="640", group=ASTERISK_GROUP,
@@ -363,7 +357,9 @@ def plan_pbx(
         ),
         config("pjsip.conf", pjsip_conf(pbx, secret, trunk_password), private=True),
         config("extensions.conf", extensions_conf(pbx)),
-        *initial_pins(pbx, secret, [p for p in present if p.startswith(INITIAL_PINS + "/")]),
+        # Read by AST_CONFIG() when it changes: no reload.
+        ManagedFile(f"{CONFIG_DIR}/{INITIAL_PINS}", initial_pins_conf(pbx, secret), mode="640",
+                    group=ASTERISK_GROUP, private=True),
         config("voicemail.conf", voicemail_conf(pbx)),
         config("queues.conf", queues_conf(pbx)),
         config("logger.conf", render("pbx/logger.conf.j2")),
@@ -381,6 +377,6 @@ def plan_pbx(
             for folder in (VOICEMAIL_SPOOL, CUSTOM_SOUNDS)
         ),
         Service("asterisk.service"),
-        *provisioning(pbx, secret, [p for p in present if not p.startswith(INITIAL_PINS)]),
+        *provisioning(pbx, secret, list(present)),
     ]
     return PbxPlan(wanted)

@@ -164,10 +164,11 @@ def test_secrets_are_private_and_each_file_reloads_only_its_module() -> None:
         handover.mode == "600"
         and f"2100\tperson 1001\t{voicemail_pin(SECRET, SUKRU)}" in handover.content
     )  # type: ignore[union-attr]
-    pin = files["/etc/asterisk/bimkit-pins/2100"]
-    assert pin.content == voicemail_pin(SECRET, SUKRU) + "\n"  # type: ignore[union-attr]
-    assert (pin.mode, pin.group, pin.private) == ("640", "asterisk", True)  # type: ignore[union-attr]
-    assert "/etc/asterisk/bimkit-pins/3150" not in files, "a site phone has no box"
+    pins = files["/etc/asterisk/bimkit-pins.conf"]
+    assert f"\n2100 = {voicemail_pin(SECRET, SUKRU)}\n" in pins.content  # type: ignore[union-attr]
+    assert (pins.mode, pins.group, pins.private) == ("640", "asterisk", True)  # type: ignore[union-attr]
+    assert pins.then == (), "AST_CONFIG() reads it afresh when it changes"  # type: ignore[union-attr]
+    assert "\n3150 = " not in pins.content, "a site phone has no box"  # type: ignore[union-attr]
     assert plan_pbx(PBX, SECRET, None) == plan, "the same files every run: idempotent"
 
 
