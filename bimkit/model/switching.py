@@ -7,6 +7,7 @@ three platforms cannot disagree on what a port is for.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import IPv4Address, IPv4Network
@@ -105,11 +106,23 @@ def trunk_vlans(ports: PortRange, estate: Estate, site: str) -> list[VlanKind]:
     return sorted(estate.sites[site].vlans, key=lambda kind: estate.sites[site].vlans[kind].id)
 
 
+PORT_DESCRIPTION_LENGTH = 64
+"""What every platform's port name holds (AOS-S's `name` is the shortest)."""
+
+
+def port_description(text: str) -> str:
+    """A port's description as every switch CLI takes it: ASCII ("giriş kameraları" is
+    "giris kameralari"), letters, digits and plain punctuation only (a `"` ends AOS-S's
+    quoted name, a `?` asks IOS and AOS-S for help in the middle of the line), and at most
+    PORT_DESCRIPTION_LENGTH characters."""
+    plain = re.sub(r"[^a-z0-9 ._/()-]", " ", fold_ascii(text))
+    return " ".join(plain.split())[:PORT_DESCRIPTION_LENGTH].rstrip()
+
+
 def _port(number: int, ports: PortRange, estate: Estate, switch: PlacedHost) -> SwitchPort:
     site = estate.sites[switch.site]
     poe = ports.poe if ports.poe is not None else ports.use in POWERED
-    # Switch CLIs take ASCII: "giriş kameraları" is shown as "giris kameralari".
-    description = fold_ascii(ports.description)
+    description = port_description(ports.description)
     access: int | None = None
     voice: int | None = None
     tagged: tuple[int, ...] = ()

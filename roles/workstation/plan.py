@@ -90,7 +90,8 @@ def banner(data: Mapping[str, Any]) -> str:
     """The sign-in banner; `{municipality}` in the data's text is the municipality's name
     (a plain replacement: any other brace in the text stays as it is)."""
     text = data["workstation"]["banner"].replace("{municipality}", data["municipality"])
-    return render("workstation/issue.j2", banner=text)
+    # agetty reads `\` escapes in /etc/issue (`\n` the host's name, ...): none from the data.
+    return render("workstation/issue.j2", banner=text.replace("\\", ""))
 
 
 def wanted(data: Mapping[str, Any]) -> list[State]:

@@ -2,20 +2,27 @@
 
 Strict fields (DNS names, URLs, paths, calendar expressions, names) refuse
 every hostile value at their own path. Free text (titles, names,
-descriptions) may hold quotes and `$()`, but never a newline; it reaches
-hosts only inside JSON, and no command or rendered file of any role carries it.
+descriptions) may hold quotes and `$()`, but never a newline. No command or
+unit file carries it (it reaches those roles inside JSON); the files that
+show it (Asterisk's, the phones', smb.conf, /etc/issue, the switches') get it
+in a form their format cannot be broken by.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from ipaddress import IPv4Address
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
 from bimkit.inventory import plan_inventory
 from bimkit.model.load import load_estate
+from bimkit.model.schema import Role
+from bimkit.model.switching import switch_plan
 from bimkit.tls import server_tls, ssh_client_key
 from roles.backup_agent.plan import plan_agent
 from roles.base.plan import plan_base
@@ -23,7 +30,11 @@ from roles.dhcp_server.plan import kea_config
 from roles.domain_controller import plan as dc_plan
 from roles.dr_drill.plan import drill_config, drill_units
 from roles.dr_repository.plan import plan_repository, secret_names
+from roles.file_server.plan import before_join
 from roles.log_server.plan import plan_log_server, tsa_identity
+from roles.pbx.plan import plan_pbx
+from roles.switch.plan import intended_config
+from roles.workstation import plan as workstation_plan
 from tests.conftest import EstateData
 from tests.unit.test_validation import assert_reported, problems_of, setter
 
@@ -86,8 +97,8 @@ def put(estate_data: EstateData, file: str, keys: tuple[Any, ...], value: Any) -
         estate_data.edit(file, lambda document: document.setdefault("backup_notify", {}))
     if keys[-1] == "pre_hooks":
         value = [value]
-    if keys[0] == "dhcp":
-        estate_data.edit(file, lambda document: document.setdefault("dhcp", {}))
+    if keys[0] in ("dhcp", "workstations"):
+        estate_data.edit(file, lambda document: document.setdefault(keys[0], {}))
     if keys[-1] in ("url", "phone_provisioning_url") or keys == ("apt_proxy",) or keys[:2] == (
         "backup_notify", "webhook"):  # fmt: skip
         value = f"http://10.21.17.5:3142/{value}"
@@ -176,3 +187,84 @@ def test_free_text_reaches_hosts_only_inside_json(estate_data: EstateData) -> No
     assert not [text for text in texts if "bimkit-pwned" in text]
     carried = [json.loads(document) for document in documents]
     assert any(PAYLOAD in json.dumps(document, ensure_ascii=False) for document in carried)
+
+
+HOSTILE_TEXT = "Ad\"; $(touch /tmp/bimkit-pwned) 'x` <b>&amp; %U, ?|\\"
+"""Quotes, `;` and `,` (Asterisk's comment and field signs), `$()` and backticks, XML, Samba's
+`%U`, the `?` of switch CLIs, and a trailing backslash (smb.conf's line continuation)."""
+
+EVERY_TEXT = [
+    *FREE_TEXT_FIELDS,
+    ("directory/people.yaml", ("people", 0, "given_name"), ""),
+    ("directory/departments.yaml", ("departments", 0, "name"), ""),
+    ("sites/zabita.yaml", ("hosts", 0, "ports", 2, "description"), ""),
+    ("estate.yaml", ("workstations", "banner"), ""),
+]
+
+
+def every_rendered_file(estate_data: EstateData) -> dict[str, str]:
+    """host:path -> content, for the PBX (Asterisk, provisioning), the file server, the
+    workstations, Kea and the switches, from the data in `estate_data`."""
+    estate = load_estate(estate_data.root)
+    hosts = dict(plan_inventory(estate)["linux"])
+    files: dict[str, str] = {}
+
+    def add(host: str, states: Any) -> None:
+        for state in states:
+            if getattr(state, "content", None) is not None:
+                files[f"{host}:{state.path}"] = state.content
+
+    add("pbx1", plan_pbx(hosts["pbx1"]["pbx"], "pbx secret", "trunk password").wanted)
+    add("fs1", before_join("fs1", hosts["fs1"]))
+    for name, data in hosts.items():
+        if "workstation" in data:
+            add(name, [*workstation_plan.before_join(data), *workstation_plan.wanted(data)])
+        if data.get("dhcp"):
+            files[f"{name}:kea-dhcp4.conf"] = json.dumps(kea_config(name, data, "x86_64"))
+    for placed in estate.hosts.values():
+        if placed.has(Role.switch):
+            plan = json.loads(json.dumps(dataclasses.asdict(switch_plan(estate, placed)),
+                                         default=str))  # fmt: skip
+            files[f"{placed.name}:running-config"] = intended_config(plan)
+    return files
+
+
+def test_hostile_text_cannot_break_any_file_the_roles_render(estate_data: EstateData) -> None:
+    """Free text that is allowed (one line, any printable characters) reaches each format
+    in a form it cannot break out of: no `;` that would cut an Asterisk line short, no extra
+    field or quote, XML that parses, no smb.conf line continued into the next, nothing but
+    letters, digits and plain punctuation in a switch's port names."""
+    for file, keys, _ in EVERY_TEXT:
+        put(estate_data, file, keys, f"{keys[-1]} {HOSTILE_TEXT}")
+    files = every_rendered_file(estate_data)
+    assert any(name.startswith("pbx1:") for name in files) and any(
+        name.endswith("running-config") for name in files)  # fmt: skip
+    for name, content in files.items():
+        lines = content.splitlines()
+        if name.startswith("pbx1:/etc/asterisk/"):
+            for line in lines:
+                if not line.lstrip().startswith(";"):
+                    assert ";" not in line, f"{name}: {line}"
+            for line in lines:
+                if line.startswith("callerid="):
+                    assert re.fullmatch(r'callerid="[^"]*" <\d+>', line), f"{name}: {line}"
+                if name.endswith("voicemail.conf") and re.match(r"\d+ => ", line):
+                    assert line.count(",") == 4, f"{name}: {line}"
+        elif name.endswith((".xml", ".xml.j2")):
+            ElementTree.fromstring(content)  # raises when the text broke the XML
+        elif name.endswith(".cfg"):
+            for line in lines:
+                assert not line.strip() or line.startswith("#") or re.match(
+                    r"[\w.]+ = ", line), f"{name}: {line}"  # fmt: skip
+        elif name.endswith("smb.conf"):
+            assert not [line for line in lines if line.rstrip().endswith("\\")], name
+            assert "%U, " not in content, "Samba would put the user's name there"
+        elif name.endswith("running-config"):
+            for line in lines:
+                if line.strip().startswith(("description ", "name ")):
+                    text = line.strip().split(" ", 1)[1].strip('"')
+                    assert re.fullmatch(r"[a-z0-9 ._/()-]{1,64}", text), f"{name}: {line}"
+        elif name.endswith("kea-dhcp4.conf"):
+            json.loads(content)
+        elif name.endswith("/etc/issue"):
+            assert "\\" not in content, "agetty reads `\\` escapes in /etc/issue"
