@@ -120,7 +120,19 @@ def file_server_data(estate: Estate) -> dict[str, object]:
         "homes": HOMES_FOLDER,
         "admins": ADMINS,
         "folders": [dataclasses.asdict(folder) for folder in desired_folders(estate)],
+        "renamed_homes": renamed_homes(estate),
     }
+
+
+def renamed_homes(estate: Estate) -> list[dict[str, str]]:
+    """Each username given up by a rename -> the person's username now: their home folder
+    moves with them (the account keeps its SID, so the folder keeps its owner and ACL)."""
+    now = {member.person.id: member.username for member in estate.members}
+    return [
+        {"from": old, "to": now[person]}
+        for old, person in sorted(estate.retired_usernames.items())
+        if person in now and now[person] != old
+    ]
 
 
 def mounted_shares(estate: Estate, server: str) -> dict[str, object]:

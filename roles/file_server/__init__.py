@@ -9,7 +9,7 @@ from pyinfra.api.deploy import deploy
 from pyinfra.context import host
 from pyinfra.operations import apt
 
-from roles.file_server.operations import folders_shared, member_server
+from roles.file_server.operations import folders_shared, homes_follow_renames, member_server
 from roles.file_server.plan import PACKAGES, before_join, serving
 from roles.operations import converge
 
@@ -23,3 +23,4 @@ def apply() -> None:
     member_server(name=f"Member server of {data['realm']}", data=data)
     converge(name="Shares' root and homes, winbind and smbd", wanted=serving(data))
     folders_shared(name="Shares and unit folders with their groups' ACLs", data=data)
+    homes_follow_renames(name="Home folders of renamed people under their new names", data=data)

@@ -92,3 +92,21 @@ class FolderAcls(FactBase[dict[str, list[str] | None]]):
             elif line.strip() and found.get(current) is not None:
                 found[current].append(line.strip())  # type: ignore[union-attr]
         return found
+
+
+class FolderFilled(FactBase[dict[str, str]]):
+    """Each path: `missing`, `empty` (a folder with nothing in it) or `full`.
+
+    {"/srv/shares/home/ayse.kaya": "full", "/srv/shares/home/ayse.demir": "missing"}
+    """
+
+    def command(self, paths: list[str]) -> str:
+        return "; ".join(
+            f"p={shlex.quote(path)}; if [ ! -e \"$p\" ]; then s=missing; "
+            "elif [ -d \"$p\" ] && [ -z \"$(ls -A \"$p\")\" ]; then s=empty; else s=full; fi; "
+            "printf '%s\\t%s\\n' \"$p\" \"$s\""
+            for path in paths
+        ) or "true"
+
+    def process(self, output: list[str]) -> dict[str, str]:
+        return dict(line.split("\t", 1) for line in output if "\t" in line)

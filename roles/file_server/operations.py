@@ -11,8 +11,8 @@ from pyinfra.api.operation import operation
 from pyinfra.context import host
 
 from bimkit.directory import computer_name, computer_ou
-from roles.file_server.facts import AccountIds, FolderAcls, MemberOfDomain
-from roles.file_server.plan import folder_access, join_argv, workgroup
+from roles.file_server.facts import AccountIds, FolderAcls, FolderFilled, MemberOfDomain
+from roles.file_server.plan import folder_access, home_moves, join_argv, workgroup
 from roles.join import one_time_join
 
 
@@ -71,3 +71,26 @@ def folders_shared(data: dict[str, Any]) -> Generator[Any, None, None]:
         if found.get(item.path) is None:
             yield StringCommand("install", "-d", "-m", "770", item.path)
         yield StringCommand(*item.setfacl())
+
+
+@operation()
+def homes_follow_renames(data: dict[str, Any]) -> Generator[Any, None, None]:
+    """A renamed person's home folder is under their new name, with its files, owner and
+    ACL (the account keeps its SID, so its uid).
+
+    + data: the host's inventory data (`file_shares`: `renamed_homes`, `root`, `homes`)
+    """
+    shares = data["file_shares"]
+    homes = f"{shares['root']}/{shares['homes']}"
+    renamed = shares["renamed_homes"]
+    paths = [f"{homes}/{move[end]}" for move in renamed for end in ("from", "to")]
+    found: dict[str, str] = host.get_fact(FolderFilled, paths=paths)
+    try:
+        commands = home_moves(renamed, homes, found)
+    except ValueError as error:
+        raise OperationError(f"{host.name}: file server: {error}") from None
+    if not commands:
+        host.noop(f"{len(renamed)} renamed person(s)' home folders under their names")
+        return
+    for command in commands:
+        yield StringCommand(*command)

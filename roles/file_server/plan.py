@@ -49,6 +49,12 @@ def workgroup(data: Mapping[str, Any]) -> str:
     return str(data["netbios_domain"]).upper()
 
 
+def samba_text(text: str) -> str:
+    """Free text as an smb.conf value: without `\\` (a trailing one continues the line into
+    the next parameter) and `%` (Samba's substitutions, `%U` the user's name)."""
+    return " ".join(text.replace("\\", " ").replace("%", " ").split())
+
+
 def before_join(hostname: str, data: Mapping[str, Any]) -> list[State]:
     """Kerberos and Samba's settings, which the join reads; nsswitch for winbind."""
     shares = data["file_shares"]
@@ -61,8 +67,9 @@ def before_join(hostname: str, data: Mapping[str, Any]) -> list[State]:
         idmap_other="{}-{}".format(*IDMAP_OTHER),
         root=shares["root"],
         homes=f"{shares['root']}/{shares['homes']}",
-        shares=[folder for folder in shares["folders"] if folder["share"]],
-    )
+        shares=[{**folder, "comment": samba_text(folder["comment"])}
+                for folder in shares["folders"] if folder["share"]],
+    )  # fmt: skip
     return [
         ManagedFile("/etc/krb5.conf", krb5_conf(data)),
         ManagedFile(SMB_CONF, smb_conf, then=RESTART_SAMBA),
@@ -76,6 +83,31 @@ def join_argv(hostname: str, data: Mapping[str, Any]) -> list[str]:
     readies it on the primary DC): Samba's offline join (files/bimkit_samba_join.py)."""
     return [SAMBA_JOIN_HELPER, data["join_dc"], data["join_dc_address"], data["realm"],
             computer_name(hostname)]  # fmt: skip
+
+
+def home_moves(
+    renamed: list[Mapping[str, str]], homes: str, found: Mapping[str, str]
+) -> list[list[str]]:
+    """The commands that move each renamed person's home folder to their new name.
+
+    + renamed: `{"from": old username, "to": new username}` (bimkit.file_shares)
+    + found: each folder's state (facts.FolderFilled: missing, empty or full)
+
+    An empty folder under the new name (made by a sign-in before this deploy) gives way;
+    one with files in it stops the deploy, so that neither folder's files are lost.
+    """
+    commands = []
+    for move in renamed:
+        old, new = f"{homes}/{move['from']}", f"{homes}/{move['to']}"
+        if found.get(old, "missing") == "missing":
+            continue
+        if found.get(new, "missing") == "full":
+            raise ValueError(f"the home folders {old} (before the rename) and {new} both "
+                             "hold files; merge them by hand, then deploy again")  # fmt: skip
+        if found.get(new) == "empty":
+            commands.append(["rmdir", new])
+        commands.append(["mv", "-T", old, new])
+    return commands
 
 
 def serving(data: Mapping[str, Any]) -> list[State]:

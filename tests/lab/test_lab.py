@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -431,15 +432,41 @@ RENAMED = "cagri.isikli-ay"
 """The newcomer's username after a surname change (`bimkit usernames rename`)."""
 
 
-def test_a_renamed_account_keeps_its_sid_groups_and_password(changed_directory: Path) -> None:
+def in_home_folder(username: str, password: str, command: str) -> str:
+    """smbclient in the [homes] share of fs1 as `username`, with a Kerberos ticket got on
+    zabita-ws01 with its own settings (the DCs by DNS); its output."""
+    cache = "/tmp/krb5cc_home_folder"
+    realm = ESTATE.config.realm
+    return subprocess.run(
+        [str(BIN / "bimkit"), "lab", "ssh", "zabita-ws01", "--",
+         f"KRB5CCNAME={cache} kinit {username}@{realm.upper()} >/dev/null && KRB5CCNAME={cache} "
+         f"smbclient --use-kerberos=required //fs1.{realm}/homes -c {shlex.quote(command)} 2>&1;"
+         f" rm -f {cache}"],
+        input=f"{password}\n", capture_output=True, text=True, timeout=120, check=False,
+    ).stdout  # fmt: skip
+
+
+def test_a_renamed_account_keeps_its_sid_groups_password_and_files(
+    changed_directory: Path,
+) -> None:
+    """A surname changed: the account is renamed (same SID, groups, password), and the
+    person finds the files of their home folder on fs1 under the new name."""
     before = samba_user("dc1", NEWCOMER)
     groups = samba_values("dc1", NEWCOMER, "memberOf")
     assert groups, "the newcomer belongs to the department's groups"
+    # zabita-ws01 finds the DCs by DNS: dc2 must have the password chosen at first logon.
+    bimkit("lab", "ssh", "dc2", "--", "samba-tool", "drs", "replicate", "dc2", "dc1", BASE_DN)
+    saved = in_home_folder(NEWCOMER, NEW_PASSWORD, "put /etc/hostname notlarim.txt; ls")
+    assert "notlarim.txt" in saved and "NT_STATUS" not in saved, saved
     renamed = bimkit("usernames", "rename", "9001", RENAMED, "--data", str(changed_directory))
     assert f"`{NEWCOMER}` -> `{RENAMED}`" in renamed.stdout
-    applied = deploy_site("--limit", "dc1", data=changed_directory)
-    assert (applied.changed, applied.errors) == (1, 0), applied.output[-3000:]
+    applied = deploy_site("--limit", "dc1", "--limit", "fs1", data=changed_directory)
+    assert applied.errors == 0, applied.output[-3000:]
     assert f"directory: rename user {NEWCOMER} (username={RENAMED}" in applied.output
+    homes = "/srv/shares/home"
+    assert bimkit("lab", "ssh", "fs1", "--", f"stat -c '%u %a' {homes}/{RENAMED}; "
+                  f"test -e {homes}/{NEWCOMER} && echo old-left").stdout.split() == [
+        str(200000 + int(before["objectSid"].rsplit("-", 1)[1])), "700"]  # fmt: skip
     after = samba_user("dc1", RENAMED)
     assert after["objectSid"] == before["objectSid"]
     assert after["employeeID"] == "9001"
@@ -457,7 +484,10 @@ def test_a_renamed_account_keeps_its_sid_groups_and_password(changed_directory: 
     logon = kinit_at_zabita(RENAMED, f"{NEW_PASSWORD}\n")
     assert logon.returncode == 0, logon.stderr
     assert f"Default principal: {RENAMED}@" in logon.stdout
-    again = deploy_site("--limit", "dc1", data=changed_directory)
+    bimkit("lab", "ssh", "dc2", "--", "samba-tool", "drs", "replicate", "dc2", "dc1", BASE_DN)
+    found = in_home_folder(RENAMED, NEW_PASSWORD, "get notlarim.txt /dev/stdout")
+    assert "zabita-ws01" in found and "NT_STATUS" not in found, found
+    again = deploy_site("--limit", "dc1", "--limit", "fs1", data=changed_directory)
     assert (again.changed, again.errors) == (0, 0)
 
 

@@ -6,17 +6,27 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from bimkit.file_shares import SHARES_ROOT, Access, access_table, desired_folders
+import pytest
+
+from bimkit.file_shares import (
+    SHARES_ROOT,
+    Access,
+    access_table,
+    desired_folders,
+    renamed_homes,
+)
 from bimkit.model.load import load_estate
 from roles.file_server.plan import (
     SAMBA_JOIN_HELPER,
     SMB_CONF,
     before_join,
     folder_access,
+    home_moves,
     join_argv,
 )
 from roles.managed import ManagedFile
-from tests.conftest import REPO, example_host_data
+from tests.conftest import REPO, EstateData, example_host_data
+from tests.unit.test_cli import bimkit
 
 DATA: dict[str, Any] = example_host_data()["fs1"]
 ESTATE = load_estate(REPO)
@@ -119,3 +129,30 @@ def test_no_unit_reads_another_and_the_table_says_who_may_do_what() -> None:
     assert table["bilgi-islem-yonetim"]["bilgi-islem/sistem"] is Access.read
     zabita = table["huseyin.aslan"]
     assert (zabita["zabita"], zabita["bilgi-islem"]) == (Access.write, Access.none)
+
+
+HOMES = f"{SHARES_ROOT}/home"
+
+
+def test_a_renamed_persons_home_folder_moves_to_the_new_name(estate_data: EstateData) -> None:
+    """`bimkit usernames rename`: the file server gets old -> new, and moves the folder
+    (its files, owner and ACL go with it); a rename back and forth keeps one folder."""
+    renamed = bimkit("usernames", "rename", "1004", "mehmet.yilmaz-kaya",
+                     "--data", str(estate_data.root))  # fmt: skip
+    assert renamed.returncode == 0, renamed.stderr
+    moves = renamed_homes(load_estate(estate_data.root))
+    assert moves == [{"from": "mehmet.yilmaz", "to": "mehmet.yilmaz-kaya"}]
+    old, new = f"{HOMES}/mehmet.yilmaz", f"{HOMES}/mehmet.yilmaz-kaya"
+    assert home_moves(moves, HOMES, {old: "full", new: "missing"}) == [["mv", "-T", old, new]]
+    # A sign-in under the new name before the deploy made an empty folder: it gives way.
+    assert home_moves(moves, HOMES, {old: "full", new: "empty"}) == [
+        ["rmdir", new], ["mv", "-T", old, new]]  # fmt: skip
+    assert home_moves(moves, HOMES, {old: "missing", new: "full"}) == [], "moved already"
+    assert renamed_homes(ESTATE) == [], "the example estate has no rename"
+
+
+def test_two_home_folders_with_files_stop_the_deploy_and_neither_is_touched() -> None:
+    moves = [{"from": "ayse.kaya", "to": "ayse.demir"}]
+    found = {f"{HOMES}/ayse.kaya": "full", f"{HOMES}/ayse.demir": "full"}
+    with pytest.raises(ValueError, match="both hold files; merge them by hand"):
+        home_moves(moves, HOMES, found)
