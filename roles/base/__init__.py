@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pyinfra.api.deploy import deploy
 from pyinfra.context import host
-from pyinfra.operations import apt, server
+from pyinfra.operations import apt, server, systemd
 
 from bimkit.tls import client_tls
 from roles.base.plan import log_collectors, plan_base
@@ -35,7 +35,12 @@ def apply() -> None:
         cache_time=plan.apt_cache_seconds,
     )
     server.hostname(name="Hostname", hostname=plan.hostname)
-    server.timezone(name="Timezone", timezone=plan.timezone)
+    timezone = server.timezone(name="Timezone", timezone=plan.timezone)
+    # rsyslog reads the zone once, when it starts: until restarted it stamps lines and, on
+    # the log server, names the day files by the zone before (a day would end at 21:00 UTC
+    # on one host and at midnight on another).
+    systemd.service(name="rsyslog takes the new timezone", service="rsyslog.service",
+                    restarted=True, _if=timezone.did_change)  # fmt: skip
     server.group(name=f"Admin group {plan.admin_group}", group=plan.admin_group, system=True)
     converge(
         name="hosts, DNS, chrony, unattended-upgrades, rsyslog, sshd, sudo",
