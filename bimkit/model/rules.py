@@ -22,6 +22,8 @@ from bimkit.model.usernames import UsernameAssignment
 
 ESTATE_FILE = "estate.yaml"
 DEPARTMENTS_FILE = "directory/departments.yaml"
+RESERVED_FOLDERS = {"home": "folder of home folders", "ortak": "common share"}
+"""Names the file server's root already uses (bimkit.file_shares): no department takes them."""
 GROUPS_FILE = "directory/groups.yaml"
 PEOPLE_FILE = "directory/people.yaml"
 USERNAMES_FILE = "directory/usernames.yaml"
@@ -458,6 +460,11 @@ def check_directory(
         ),
         lambda dept: f"department id `{dept}`",
     )
+    for index, dept in enumerate(departments.departments):
+        if dept.id in RESERVED_FOLDERS:
+            problems.append(Problem(DEPARTMENTS_FILE, f"departments[{index}].id",
+                                    f"`{dept.id}` is the file server's "
+                                    f"{RESERVED_FOLDERS[dept.id]}; choose another id"))  # fmt: skip
     parents = {d.id: d.parent for d in departments.departments}
     for index, dept in enumerate(departments.departments):
         path = f"departments[{index}].parent"

@@ -25,8 +25,10 @@ from roles.pbx.plan import (
     VOICEMAIL_BOXES,
     box_changes,
     drop_registrations,
+    holders_text,
     packages,
     plan_pbx,
+    rolled_back,
     stale_registrations,
 )
 
@@ -61,6 +63,13 @@ def apply() -> None:
     present = host.get_fact(FilesIn, paths=[PROVISIONING_DIR, PROVISIONING_CREDENTIALS])
     plan = plan_pbx(pbx, secret_value("pbx_secret"), trunk_password, tuple(present))
     deployed: dict[int, str] = host.get_fact(DeployedHolders, path=HOLDERS)
+    older = rolled_back(pbx, deployed)
+    if older:
+        raise DeployError(
+            f"{host.name}: the PBX: {EXTENSIONS_FILE} records an older assignment than the one "
+            f"deployed for {', '.join(older)}: the holder before would get their password "
+            "back. Restore the file's later entries (its history is in git)"
+        )
     stale = stale_registrations(pbx, deployed)
     converge(
         name="Asterisk: endpoints, dialplan, voicemail, queues (reloading only what changed)",
@@ -72,3 +81,6 @@ def apply() -> None:
                     + ", ".join(map(str, stale)),
                name_on_host="pbx-registrations.sh",
                text="\n".join(drop_registrations(stale)))  # fmt: skip
+    # Last: while a drop above has not run, the next deploy still sees what it owes.
+    converge(name=f"Each extension's assignment, as deployed ({HOLDERS})",
+             wanted=[ManagedFile(HOLDERS, holders_text(pbx), mode="644")])  # fmt: skip

@@ -16,10 +16,13 @@ class BoxHolders(FactBase[dict[str, str]]):
     default = dict
 
     def command(self, boxes: str, holder_file: str) -> str:
+        # Only real folders named by a number (a link is not a box); the holder file read
+        # as the asterisk user, who owns the boxes, so a link there shows root nothing.
         return (
-            f"for box in {shlex.quote(boxes)}/*/; do [ -d \"$box\" ] || continue; "
-            f"box=${{box%/}}; printf '%s\\t%s\\n' \"$box\" "
-            f"\"$(head -n 1 \"$box\"/{shlex.quote(holder_file)} 2>/dev/null)\"; done"
+            f"find {shlex.quote(boxes)} -mindepth 1 -maxdepth 1 -type d -regex '.*/[0-9]+' "
+            f"2>/dev/null | sort | while read -r box; do printf '%s\\t%s\\n' \"$box\" "
+            f"\"$(runuser -u asterisk -- head -n 1 \"$box\"/{shlex.quote(holder_file)} "
+            "2>/dev/null)\"; done"
         )
 
     def process(self, output: list[str]) -> dict[str, str]:

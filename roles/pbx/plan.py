@@ -92,15 +92,21 @@ OUTSIDE_NUMBERS: tuple[tuple[str, str], ...] = (
     ("local", "_0NXXXXXX"),  # a local number, and 444 numbers
     ("local", "_00800XXXXXXX"),  # free phone
     ("national", "_00[2-4]XXXXXXXXX"),  # another province's landline
-    ("national", "_008[1-9]XXXXXXXX"),  # 0850 and other nationwide numbers
+    ("national", "_00850XXXXXXX"),  # 0850: nationwide numbers
     ("mobile", "_005XXXXXXXXX"),
     ("premium", "_009XXXXXXXXX"),  # 0900: premium rate
-    ("international", "_000X."),  # 00, a country code and the number
+    ("premium", "_008[1-9]XXXXXXXX"),  # the rest of 08xx: value-added services
+    ("premium", "_00090."),  # Turkey's own numbers dialled as international: 0090 900...
+    ("international", "_000[1-8]X."),  # 00, a country code and the number
+    ("international", "_0009[1-9]X."),  # ... a country code of 9x but 90
 )
 """(kind, Asterisk pattern) of every outside number a phone may dial: `0` takes the line,
 then the number as on a public line, which is what the operator receives. Every pattern
-but the international one is digits of a fixed length; the international one is checked
-to be digits (at most 15 after `00`) before it reaches Dial()."""
+but those ending in `.` is digits of a fixed length; those are checked to be digits (at
+most 15 after `00`) before they reach Dial()."""
+OUTSIDE_CALL_SECONDS = 7200
+"""An outside call ends after two hours: a line bridged to another by fraud does not run
+all weekend."""
 OUTSIDE_KINDS = ("local", "national", "mobile", "international", "premium")
 """The kinds in the order a context names them (schema.CallKind, less `internal`)."""
 
@@ -140,7 +146,8 @@ def extensions_conf(pbx: Mapping[str, Any]) -> str:
     kinds = {context: context.removeprefix("calls-").split("-") for context in classes}
     return render("pbx/extensions.conf.j2", pbx=pbx, classes=kinds, numbers=OUTSIDE_NUMBERS,
                   outside_kinds=OUTSIDE_KINDS, boxes=VOICEMAIL_BOXES,
-                  initial_pins=INITIAL_PINS)  # fmt: skip
+                  initial_pins=INITIAL_PINS,
+                  outside_call_seconds=OUTSIDE_CALL_SECONDS)  # fmt: skip
 
 
 def voicemail_conf(pbx: Mapping[str, Any]) -> str:
@@ -171,14 +178,16 @@ def queues_conf(pbx: Mapping[str, Any]) -> str:
     return render("pbx/queues.conf.j2", queues=pbx["queues"], members=members)
 
 
-def provisioning_password(secret: str, mac: str) -> str:
-    """The phone's HTTP credential (user: its MAC). High entropy, so a salted SHA-1 in
-    nginx's htpasswd is no weakness; the salt is derived, so every deploy writes the same."""
-    return base64.b32encode(_derive(secret, f"provisioning {mac}", 15)).decode().lower()
+def provisioning_password(secret: str, mac: str, credential: str) -> str:
+    """The phone's HTTP credential (user: its MAC), of its assignment: a reissued phone whose
+    MAC stays in the data fetches nothing with the old one. High entropy, so a salted SHA-1
+    in nginx's htpasswd is no weakness; the salt is derived, so every deploy writes the same."""
+    return base64.b32encode(_derive(secret, f"provisioning {mac} {credential}", 15)).decode(
+        ).lower()  # fmt: skip
 
 
-def htpasswd_line(secret: str, mac: str) -> str:
-    password = provisioning_password(secret, mac)
+def htpasswd_line(secret: str, mac: str, credential: str) -> str:
+    password = provisioning_password(secret, mac, credential)
     salt = _derive(secret, f"provisioning salt {mac}", 8)
     digest = hashlib.sha1(password.encode() + salt).digest()
     return f"{plain_mac(mac)}:{{SSHA}}{base64.b64encode(digest + salt).decode()}\n"
@@ -229,7 +238,8 @@ def provisioning(pbx: Mapping[str, Any], secret: str, present: list[str]) -> lis
             ManagedFile(f"{PROVISIONING_DIR}/{phone['file']}", provisioning_file(phone, pbx),
                         mode="640", group=NGINX_GROUP, private=True),
             ManagedFile(f"{PROVISIONING_CREDENTIALS}/{phone['mac_plain']}",
-                        htpasswd_line(secret, phone["mac"]), mode="640", group=NGINX_GROUP,
+                        htpasswd_line(secret, phone["mac"], phone["credential"]), mode="640",
+                        group=NGINX_GROUP,
                         private=True),
         ]  # fmt: skip
     keep = {phone["file"] for phone in phones} | {phone["mac_plain"] for phone in phones}
@@ -251,16 +261,20 @@ class BoxChanges:
     """Box folder -> the assignment it now belongs to (written into BOX_HOLDER)."""
 
     def commands(self) -> list[str]:
+        """Root only renames (a link is moved, never followed); what is written inside the
+        boxes, which the asterisk user owns, is written as that user."""
         archive = shlex.quote(VOICEMAIL_ARCHIVE)
         owner = f"-o {ASTERISK_GROUP} -g {ASTERISK_GROUP}"
-        moves = [f"mv {shlex.quote(box)} {archive}/{posixpath.basename(box)}"
-                 "-$(date +%Y%m%dT%H%M%S)" for box in self.archived]  # fmt: skip
+        moves = [f"mv -T -- {shlex.quote(box)} "
+                 f"{shlex.quote(f'{VOICEMAIL_ARCHIVE}/{posixpath.basename(box)}-')}"
+                 '"$(date +%Y%m%dT%H%M%S)"' for box in self.archived]  # fmt: skip
         marks = [
-            f"install -d -m 750 {owner} {shlex.quote(box)} && printf '%s\\n' "
-            f"{shlex.quote(holder)} > {shlex.quote(box)}/{BOX_HOLDER} && "
-            f"chown {ASTERISK_GROUP}:{ASTERISK_GROUP} {shlex.quote(box)}/{BOX_HOLDER}"
+            f"runuser -u {ASTERISK_GROUP} -- sh -c " + shlex.quote(
+                f"install -d -m 750 {shlex.quote(box)} && printf '%s\\n' {shlex.quote(holder)}"
+                f" > {shlex.quote(box)}/{BOX_HOLDER}.new && mv -f {shlex.quote(box)}/"
+                f"{BOX_HOLDER}.new {shlex.quote(box)}/{BOX_HOLDER}")
             for box, holder in sorted(self.marked.items())
-        ]
+        ]  # fmt: skip
         # Asterisk keeps a chosen PIN in memory: a reload forgets the archived boxes' ones.
         reload = ["asterisk -rx 'module reload app_voicemail.so'"] if self.archived else []
         if not (moves or marks):
@@ -283,6 +297,23 @@ def box_changes(pbx: Mapping[str, Any], found: dict[str, str]) -> BoxChanges:
 
 def holders_text(pbx: Mapping[str, Any]) -> str:
     return "".join(f"{d['extension']}\t{d['credential']}\n" for d in pbx["devices"])
+
+
+def assignment_number(credential: str) -> int:
+    """`person 1003 2102 #2` -> 2."""
+    return int(credential.rsplit("#", 1)[1])
+
+
+def rolled_back(pbx: Mapping[str, Any], deployed: Mapping[int, str]) -> list[str]:
+    """Extensions whose recorded assignment is older than the one deployed: a reverted or
+    badly merged directory/extensions.yaml, which would give the holder before their
+    password back."""
+    return [
+        f"{d['extension']} ({deployed[d['extension']]} deployed, {d['credential']} in the data)"
+        for d in pbx["devices"]
+        if d["credential"] and "#" in deployed.get(d["extension"], "")
+        and assignment_number(deployed[d["extension"]]) > assignment_number(d["credential"])
+    ]
 
 
 def stale_registrations(pbx: Mapping[str, Any], deployed: Mapping[int, str]) -> list[int]:
@@ -370,7 +401,6 @@ def plan_pbx(
             then=("systemctl restart rsyslog",),
         ),
         ManagedFile(HANDOVER_FILE, handover(pbx, secret), mode="600", private=True),
-        ManagedFile(HOLDERS, holders_text(pbx), mode="644"),
         # What the `pbx` backup policy protects exists from the start.
         *(
             ManagedDirectory(folder, mode="750", user=ASTERISK_GROUP, group=ASTERISK_GROUP)

@@ -292,8 +292,14 @@ def test_a_phone_fetches_its_own_provisioning_file_and_no_other(phones: None) ->
     secret = lab_secret_values()["pbx_secret"]
     grandstream, yealink = "00:0b:82:aa:30:01", "00:15:65:a1:00:01"
 
+    credentials = {plain_mac(device.mac): device.credential or ""
+                   for device in sip_devices(ESTATE) if device.mac}  # fmt: skip
+
     def fetch(file: str, mac: str | None) -> str:
-        user = f"-u {plain_mac(mac)}:{provisioning_password(secret, mac)} " if mac else ""
+        user = ""
+        if mac:
+            password = provisioning_password(secret, mac, credentials[plain_mac(mac)])
+            user = f"-u {plain_mac(mac)}:{password} "
         curl = f"curl -s {user}-o /tmp/prov -w '%{{http_code}}' http://{PBX}/prov/{file}"
         return on(CALLEE_HOST, f"{curl}; echo; cat /tmp/prov", check=False)
 

@@ -18,7 +18,7 @@ import pytest
 from bimkit.model.estate import Estate
 from bimkit.model.load import load_estate
 from bimkit.model.telephony import sip_devices
-from roles.pbx.plan import voicemail_pin
+from roles.pbx.plan import HOLDERS, drop_registrations, voicemail_pin
 from tests.conftest import REPO
 from tests.lab.conftest import bimkit, lab_secret_values
 from tests.lab.test_backups import on
@@ -241,12 +241,26 @@ def test_a_reassigned_extension_refuses_the_old_phone(phones: None, tmp_path: Pa
         assert on("pbx1", f"cat {SPOOL}/archive/{BOX}-*/INBOX/msg0000.txt") == "for Gülşen"
         assert on("pbx1", f"cat {SPOOL}/default/{BOX}/bimkit-holder") == f"person 1205 {BOX} #2"
         # A lost phone: reissued, the one before is refused too.
+        ledger = data / "directory/extensions.yaml"
+        before_reissue = ledger.read_text()
         bimkit("pbx", "record", "--reissue", str(BOX), "--data", str(data))
         run_deploy(data)
+        # The ledger put back as it was (a revert): its older assignment is refused.
+        after_reissue = ledger.read_text()
+        ledger.write_text(before_reissue)
+        reverted = run_deploy(data, check=False)
+        assert reverted.returncode != 0
+        assert "records an older assignment than the one deployed" in (
+            reverted.stdout + reverted.stderr)  # fmt: skip
+        ledger.write_text(after_reissue)
         reissued = load_estate(data)
         assert sipp(CALLER_HOST, "register.xml", BOX, BOX, password(BOX, new), 5079)[0] != 0
         assert sipp(CALLER_HOST, "register.xml", BOX, BOX, password(BOX, reissued), 5079)[0] == 0
     finally:
+        # Back to the repository's ledger, older than what was deployed: the deploy would
+        # refuse it (the holder before would get their password back), so the test forgets
+        # what it deployed, and drops the registration it made itself.
+        on("pbx1", f"rm -f {HOLDERS}; {drop_registrations([BOX])[0]}")
         deploy_pbx()
         on("pbx1", f"rm -rf {SPOOL}/archive")
 

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from bimkit.file_shares import (
+    COMMON_SHARE,
+    HOMES_FOLDER,
     SHARES_ROOT,
     Access,
     access_table,
@@ -16,6 +18,7 @@ from bimkit.file_shares import (
     renamed_homes,
 )
 from bimkit.model.load import load_estate
+from bimkit.model.rules import RESERVED_FOLDERS
 from roles.file_server.plan import (
     SAMBA_JOIN_HELPER,
     SMB_CONF,
@@ -27,6 +30,7 @@ from roles.file_server.plan import (
 from roles.managed import ManagedFile
 from tests.conftest import REPO, EstateData, example_host_data
 from tests.unit.test_cli import bimkit
+from tests.unit.test_validation import assert_reported, problems_of
 
 DATA: dict[str, Any] = example_host_data()["fs1"]
 ESTATE = load_estate(REPO)
@@ -156,3 +160,13 @@ def test_two_home_folders_with_files_stop_the_deploy_and_neither_is_touched() ->
     found = {f"{HOMES}/ayse.kaya": "full", f"{HOMES}/ayse.demir": "full"}
     with pytest.raises(ValueError, match="both hold files; merge them by hand"):
         home_moves(moves, HOMES, found)
+
+
+def test_no_department_takes_the_name_of_the_homes_folder_or_the_common_share(
+    estate_data: EstateData,
+) -> None:
+    """A müdürlük called `home` would get its group's ACL on every person's home folder."""
+    assert set(RESERVED_FOLDERS) == {HOMES_FOLDER, COMMON_SHARE}
+    estate_data.edit("directory/departments.yaml", lambda d: d["departments"][0].update(id="home"))
+    assert_reported(problems_of(estate_data.root), "directory/departments.yaml",
+                    "departments[0].id", "`home` is the file server.s folder of home")  # fmt: skip

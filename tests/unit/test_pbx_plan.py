@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from roles.managed import Absent, ManagedFile
+from roles.managed import Absent
 from roles.pbx.plan import (
     ASTERISK_LIMITS,
     HANDOVER_FILE,
@@ -16,11 +16,13 @@ from roles.pbx.plan import (
     display,
     drop_registrations,
     extensions_conf,
+    holders_text,
     mail,
     packages,
     pjsip_conf,
     plan_pbx,
     queues_conf,
+    rolled_back,
     sip_password,
     stale_registrations,
     voicemail_conf,
@@ -34,7 +36,7 @@ SECRET = "test pbx secret"
 SUKRU = "person 1001 2100 #1"  # Şükrü Çağlayan's first assignment of 2100
 BOXES = "/var/spool/asterisk/voicemail/default"
 TRUNK = {"host": "10.21.16.250", "port": 5060, "username": "kayapinar",
-         "numbers": ["4122290000"], "max_calls": 30}  # fmt: skip
+         "numbers": ["4122290000"], "max_calls": 30, "registration": False}  # fmt: skip
 
 
 def test_every_active_person_with_an_extension_and_every_site_phone_has_an_account() -> None:
@@ -108,15 +110,37 @@ def test_only_digits_reach_dial_and_the_trunk_has_its_limit() -> None:
     conf = extensions_conf({**PBX, "trunk": TRUNK})
     patterns = [line.split(",", 1)[0].removeprefix("exten => ")
                 for line in context_of(conf, "closed").splitlines() if line]  # fmt: skip
+    wildcards = [pattern for pattern in patterns if pattern.endswith(".")]
     for pattern in patterns:
-        assert set(pattern[1:]) <= set("0123456789XN[]-") or pattern == "_000X."
+        assert set(pattern[1:]) <= set("0123456789XN[]-") or pattern in wildcards
+    assert set(wildcards) == {"_00090.", "_000[1-8]X.", "_0009[1-9]X."}
     international = context_of(conf, "out-international")
     assert "${LEN(${FILTER(0-9,${EXTEN})})} != ${LEN(${EXTEN})}" in international
     assert "?not-a-number,s,1)" in international
     trunk = context_of(conf, "trunk-call")
-    assert "Dial(PJSIP/${FILTER(0-9,${ARG1})}@trunk,120)" in trunk
-    assert "GROUP_COUNT(outside@trunk)} > 30]?full)" in trunk
+    assert "Dial(PJSIP/${FILTER(0-9,${ARG1})}@trunk,120,b(trunk-leg^s^1))" in trunk
+    assert "GROUP_COUNT(outside@trunk)} > 30 | ${GROUP_COUNT(leg@trunk)} >= 30]?full)" in trunk
     assert "Gosub(call-limit,s,1)" in trunk
+
+
+def test_a_transfer_cannot_join_two_outside_lines_for_free() -> None:
+    """An outside caller transferred to an outside number (its channel has no CALL_LIMIT)
+    is refused; each outside leg counts against the trunk and ends after two hours, wherever
+    a transfer takes it; Turkey's own numbers dialled as international are premium."""
+    conf = extensions_conf({**PBX, "trunk": TRUNK})
+    trunk = context_of(conf, "trunk-call")
+    assert trunk.startswith('exten => s,1,GotoIf($["${CALL_LIMIT}" = ""]?notaphone)\n')
+    assert "Hangup(21)" in trunk.split("(notaphone)", 1)[1]
+    assert context_of(conf, "trunk-leg") == (
+        "exten => s,1,Set(GROUP(trunk)=leg)\n same => n,Set(TIMEOUT(absolute)=7200)\n"
+        " same => n,Return()\n")
+    premium = context_of(conf, "out-premium")
+    assert "exten => _00090.," in premium and "exten => _008[1-9]XXXXXXXX," in premium
+    national = context_of(conf, "out-national")
+    assert "_00850XXXXXXX" in national and "_008[1-9]" not in national
+    pjsip = pjsip_conf({**PBX, "trunk": TRUNK}, SECRET, "trunk secret")
+    assert "[device-defaults](!)\ntype=endpoint\n" in pjsip and "identify_by=username" in pjsip
+    assert "identify_by=ip\ncontext=from-trunk" in pjsip
     limit = context_of(conf, "call-limit")
     assert "GROUP_COUNT(${CHANNEL(endpoint)}@phone)} > ${CALL_LIMIT}]?over)" in limit
     assert "Busy(2)" in limit
@@ -217,7 +241,8 @@ def test_the_voicemail_of_a_person_who_left_is_archived_not_deleted() -> None:
     assert changes.archived == [f"{BOXES}/2504"] and changes.marked == {}
     install, move, reload = changes.commands()
     assert install.endswith("/var/spool/asterisk/voicemail/archive")
-    assert move.startswith(f"mv {BOXES}/2504 /var/spool/asterisk/voicemail/archive/2504-")
+    assert move == (f"mv -T -- {BOXES}/2504 /var/spool/asterisk/voicemail/archive/2504-"
+                    '"$(date +%Y%m%dT%H%M%S)"')  # a link is moved, never followed
     assert reload == "asterisk -rx 'module reload app_voicemail.so'"
     assert "rm " not in " ".join(changes.commands())
     assert box_changes(PBX, wanted).commands() == [], "every box its holder's: nothing to do"
@@ -231,8 +256,10 @@ def test_a_box_of_an_earlier_holder_is_archived_before_the_new_one_uses_it() -> 
     changes = box_changes(PBX, earlier)
     assert changes.archived == [f"{BOXES}/2100"] and changes.marked == {f"{BOXES}/2100": SUKRU}
     commands = changes.commands()
-    assert commands[1].startswith(f"mv {BOXES}/2100 ")
-    assert f"printf '%s\\n' '{SUKRU}' > {BOXES}/2100/bimkit-holder" in commands[2]
+    assert commands[1].startswith(f"mv -T -- {BOXES}/2100 ")
+    # Written inside the box as the asterisk user, who owns it: a link there gains nothing.
+    assert commands[2].startswith("runuser -u asterisk -- sh -c ")
+    assert f"> {BOXES}/2100/bimkit-holder.new && mv -f " in commands[2] and SUKRU in commands[2]
     # A box that predates the holder files is taken to be its present holder's.
     adopted = box_changes(PBX, {**wanted, f"{BOXES}/2100": ""})
     assert adopted.archived == [] and adopted.marked == {f"{BOXES}/2100": SUKRU}
@@ -249,9 +276,17 @@ def test_the_phone_before_a_new_assignment_stops_ringing_at_once() -> None:
     (drop,) = drop_registrations([2100])
     assert drop == ("asterisk -rx 'database query \"DELETE FROM astdb WHERE key LIKE "
                     "'\"'\"'/registrar/contact/2100;@%'\"'\"'\"'")  # fmt: skip
-    holders = {item.path: item for item in plan_pbx(PBX, SECRET, None).wanted
-               if isinstance(item, ManagedFile)}[HOLDERS]  # fmt: skip
-    assert f"2100\t{SUKRU}\n" in holders.content
+    assert f"2100\t{SUKRU}\n" in holders_text(PBX)
+    assert HOLDERS not in [getattr(item, "path", "") for item in plan_pbx(PBX, SECRET, None).wanted
+                           ], "written after the drop, so a failed drop is tried again"  # fmt: skip
+
+
+def test_an_older_ledger_than_the_one_deployed_is_refused() -> None:
+    """A reverted directory/extensions.yaml would give the holder before their password back."""
+    deployed = {d["extension"]: d["credential"] for d in PBX["devices"]}
+    assert rolled_back(PBX, deployed) == [] and rolled_back(PBX, {}) == []
+    (older,) = rolled_back(PBX, {**deployed, 2100: "person 1404 2100 #2"})
+    assert older == f"2100 (person 1404 2100 #2 deployed, {SUKRU} in the data)"
 
 
 def test_voicemail_is_mailed_through_the_relay_the_data_names() -> None:

@@ -13,7 +13,7 @@ on the local sam.ldb: no password is needed here. Installed as
 /usr/local/sbin/bimkit-computer-account by the domain_controller role.
 
 Exit status: 0 done (prints `created` or `reset`), 1 refused (the name belongs to
-something that is not a computer), 2 bad arguments.
+something that is not a member's computer), 2 bad arguments.
 """
 
 import re
@@ -27,6 +27,7 @@ from samba.auth import system_session
 from samba.samdb import SamDB
 
 WORKSTATION_TRUST_ACCOUNT = 0x1000
+SERVER_TRUST_ACCOUNT = 0x2000
 
 
 def open_samdb() -> Any:
@@ -44,6 +45,9 @@ def ready(samdb: Any, name: str, ou: str, hostname: str, password: str) -> str:
     )
     if found and b"computer" not in [bytes(c) for c in found[0]["objectClass"]]:
         raise PermissionError(f"{account} is not a computer account: refused")
+    if found and int(found[0]["userAccountControl"][0]) & SERVER_TRUST_ACCOUNT:
+        # A DC's password would give a member's root the whole directory (DCSync).
+        raise PermissionError(f"{account} is a domain controller's account: refused")
     outcome = "reset" if found else "created"
     fqdn = f"{hostname}.{samdb.domain_dns_name()}"
     if not found:
