@@ -99,10 +99,11 @@ def test_base_role_converges_every_host(first_deploy: DeployTotals) -> None:
 def test_second_deploy_reports_no_changes(first_deploy: DeployTotals) -> None:
     again = deploy_site()
     assert (again.changed, again.errors) == (0, 0), again.changed_operations
-    # A few operations fewer: the realm is provisioned and joined once, the voicemail boxes
-    # given to their holders once, and the zone's restart of rsyslog follows only a change.
+    # On a fresh lab, a few operations fewer: the realm is provisioned and joined once, the
+    # voicemail boxes given to their holders once, and rsyslog restarted only when the zone
+    # changed. (BIMKIT_TEST_REUSE_LAB's first deploy finds them done already.)
     first = first_deploy.changed + first_deploy.unchanged
-    assert first - 5 <= again.unchanged < first
+    assert first - 5 <= again.unchanged <= first
 
 
 def test_no_lab_secret_appears_in_deploy_output(first_deploy: DeployTotals, lab: LabPaths) -> None:
