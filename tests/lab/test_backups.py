@@ -183,12 +183,16 @@ def test_a_corrupted_pack_is_found_by_check(first_deploy: DeployTotals) -> None:
 def test_a_backup_whose_data_is_gone_shows_the_agents_own_error(
     first_deploy: DeployTotals,
 ) -> None:
-    # rsyslog stopped meanwhile: the next line it receives would make the folder again.
-    on("log1", "systemctl stop rsyslog && mv /var/log/remote /var/log/remote.away")
+    # rsyslog stopped meanwhile, its socket too (a local line would start it again): the
+    # next line it receives would make the folder again, and the one moved back would land
+    # inside it.
+    on("log1", "systemctl stop syslog.socket rsyslog.service && "
+               "mv -T /var/log/remote /var/log/remote.away")  # fmt: skip
     try:
         code, out, _ = dr("backup", "--host", "log1")
     finally:
-        on("log1", "mv /var/log/remote.away /var/log/remote; systemctl start rsyslog")
+        on("log1", "mv -T /var/log/remote.away /var/log/remote; "
+                   "systemctl start syslog.socket rsyslog.service")  # fmt: skip
     assert code == 1
     assert "logs on log1: /var/log/remote does not exist; no backup made" in out, out
     assert "systemctl status" not in out
